@@ -1,0 +1,171 @@
+// Runs the wizard: feeds people's input and network progress into the pure state machine and
+// carries out its effects (connect, confirm, abort, exit), then hands over to the session.
+import * as os from 'node:os';
+import type { Cleanup } from '../cleanup';
+import { HelpError, toHelpError, type ExitCode } from '../errors';
+import type { EventLog } from '../events';
+import { freshKey } from '../net/keys';
+import { describeMs, dialPeer, waitForPeer, type Identity, type Timeouts, type Verifying } from '../net/rendezvous';
+import { localAddresses, parseAddress } from '../net/tcp';
+import { plainUI, type WizardUI } from '../screens/plain';
+import { dials, initialState, step, type Effect, type Role, type Step, type WizardEvent, type WizardState } from '../screens/wizard';
+import { runFriendSession } from './friend';
+import { runHelperSession } from './helper';
+import type { Outcome } from './outcome';
+import type { Terminal } from './terminal';
+
+export interface RunOptions {
+  role: Role | null;
+  reverse: boolean;
+  address: string;
+  port: number;
+  startStep: Step;
+  waitMs: number;
+  timeouts: Timeouts;
+  events: EventLog;
+  terminal: Terminal;
+  cleanup: Cleanup;
+}
+
+export interface Run {
+  done: Promise<ExitCode>;
+  /** A signal arrived: end whatever is going on, the same way as the friend's hotkey. */
+  stop(signal: NodeJS.Signals): void;
+}
+
+function userName(): string {
+  try {
+    return os.userInfo().username;
+  } catch {
+    return process.env.USER ?? 'unknown';
+  }
+}
+
+export function run(o: RunOptions): Run {
+  let state: WizardState = { ...initialState({ role: o.role, reverse: o.reverse, address: o.address, port: o.port }), step: o.startStep };
+  let listeningPort: number | null = null;
+  let verifying: Verifying | null = null;
+  let connectGen = 0;
+  let abortConnect: AbortController | null = null;
+  let stopSession: ((signal: NodeJS.Signals) => void) | null = null;
+  let resolveDone!: (c: ExitCode) => void;
+  const done = new Promise<ExitCode>((r) => (resolveDone = r));
+  let ui: WizardUI | null = null;
+
+  function dispatch(e: WizardEvent) {
+    const r = step(state, e);
+    state = r.state;
+    ui?.render(state);
+    for (const effect of r.effects) perform(effect);
+  }
+
+  function perform(effect: Effect) {
+    switch (effect.type) {
+      case 'connect':
+        void connect(++connectGen);
+        break;
+      case 'cancelConnect':
+        connectGen++;
+        abortConnect?.abort();
+        verifying?.abort('cancelled', 'the other person stopped');
+        verifying = null;
+        break;
+      case 'confirm':
+        o.events.emit('confirmed', {});
+        verifying?.confirm();
+        break;
+      case 'abort':
+        verifying?.abort(effect.reason, effect.text);
+        break;
+      case 'exit':
+        ui?.stop();
+        abortConnect?.abort();
+        resolveDone(effect.exit);
+        break;
+    }
+  }
+
+  async function connect(gen: number) {
+    abortConnect = new AbortController();
+    const signal = abortConnect.signal;
+    const role = state.role ?? 'friend';
+    const other = role === 'friend' ? 'helper' : 'friend';
+    const me: Identity = { role, key: freshKey(), user: userName(), host: os.hostname(), caps: 0 };
+    const activity = (text: string) => gen === connectGen && dispatch({ type: 'activity', text });
+    try {
+      let v: Verifying;
+      if (dials(state)) {
+        const address = parseAddress(state.address, state.port);
+        activity(`Connecting to your ${other} at ${state.address}...`);
+        v = await dialPeer({
+          address, me, timeouts: o.timeouts, waitMs: o.waitMs, events: o.events, signal,
+          onRetry: (n, why) => {
+            if (n === 1 || n % 10 === 0) activity(`${why.message} Trying again until ${describeMs(o.waitMs)} have passed...`);
+          },
+        });
+      } else {
+        v = await waitForPeer({
+          port: state.port, me, timeouts: o.timeouts, waitMs: o.waitMs, events: o.events, signal,
+          onListening: (port) => {
+            listeningPort = port;
+            const where = localAddresses().join(' or ');
+            activity(`Waiting for your ${other} to connect to ${where} port ${port}. Gives up after ${describeMs(o.waitMs)}.`);
+          },
+        });
+      }
+      if (gen !== connectGen) return v.abort('cancelled', 'the other person stopped');
+      verifying = v;
+      o.events.emit('code-shown', { code: v.code, peer: { user: v.peer.user, host: v.peer.host }, remote: v.remote });
+      v.onPeerConfirmed(() => {
+        o.events.emit('peer-confirmed', {});
+        dispatch({ type: 'peerConfirmed' });
+      });
+      dispatch({ type: 'codeShown', code: v.code, peer: { user: v.peer.user, host: v.peer.host } });
+      const verified = await v.finished;
+      if (state.ended) return verified.stream.destroy();
+      ui?.stop();
+      const onStarted = () => dispatch({ type: 'sessionStarted' });
+      let ended: Promise<Outcome>;
+      if (role === 'friend') {
+        const f = runFriendSession({ verified, hostKey: me.key.privateKey, terminal: o.terminal, events: o.events, cleanup: o.cleanup, onStarted });
+        stopSession = () => f.stop('signal');
+        ended = f.ended;
+      } else {
+        const h = await runHelperSession({ verified, privateKey: me.key.privateKey, terminal: o.terminal, events: o.events, cleanup: o.cleanup, onStarted });
+        stopSession = () => h.stop();
+        ended = h.ended;
+      }
+      const outcome = await ended;
+      o.cleanup.run(); // the terminal is itself again before the last screen is printed
+      o.terminal.output.write('\r\n');
+      dispatch({ type: 'ended', ...outcome });
+    } catch (err) {
+      if (gen !== connectGen || state.ended) return;
+      const e = toHelpError(err);
+      if (!(err instanceof HelpError)) o.events.emit('failed', { reason: e.message });
+      else o.events.emit('failed', { reason: e.message, code: e.code });
+      o.cleanup.run();
+      dispatch({ type: 'failed', message: e.message, next: e.next, exit: e.code });
+    }
+  }
+
+  ui = plainUI({
+    input: o.terminal.input,
+    output: o.terminal.output,
+    context: () => ({ addresses: localAddresses(), listeningPort }),
+    dispatch,
+  });
+  ui.render(state);
+  if (state.step === 4) perform({ type: 'connect' });
+
+  return {
+    done,
+    stop(signal) {
+      o.events.emit('failed', { reason: `received ${signal}` });
+      if (stopSession) return stopSession(signal);
+      connectGen++;
+      verifying?.abort('cancelled', 'the other person stopped');
+      dispatch({ type: 'ended', message: `remote-help was stopped (${signal}). Nothing was shared.`, next: 'Run remote-help again when you are ready.', exit: 'signal' });
+    },
+  };
+}

@@ -1,0 +1,42 @@
+// The person's own terminal: its size, whether it speaks UTF-8, and raw mode for the session.
+// Raw mode registers with the cleanup owner, so every exit path gives the terminal back as it was.
+import type { ReadStream, WriteStream } from 'node:tty';
+import type { Readable, Writable } from 'node:stream';
+import type { Cleanup } from '../cleanup';
+import { isUtf8Locale } from '../session/hotkey';
+import { sanitizeSize, type TermSize } from '../session/size';
+
+export interface Terminal {
+  input: Readable;
+  output: Writable;
+  isTTY: boolean;
+  utf8: boolean;
+  term: string;
+  size(): TermSize;
+  onResize(cb: () => void): void;
+  /** Raw mode until cleanup runs (a no-op when input is not a terminal). */
+  raw(cleanup: Cleanup): void;
+}
+
+const FALLBACK: TermSize = { cols: 80, rows: 24 };
+
+export function processTerminal(env: NodeJS.ProcessEnv = process.env): Terminal {
+  const input = process.stdin as ReadStream;
+  const output = process.stdout as WriteStream;
+  return {
+    input,
+    output,
+    isTTY: Boolean(input.isTTY),
+    utf8: isUtf8Locale(env),
+    term: env.TERM && env.TERM !== 'dumb' ? env.TERM : 'xterm',
+    size: () => sanitizeSize(output.isTTY ? { cols: output.columns, rows: output.rows } : null, FALLBACK),
+    onResize: (cb) => {
+      if (output.isTTY) output.on('resize', cb);
+    },
+    raw(cleanup) {
+      if (!input.isTTY) return;
+      input.setRawMode(true);
+      cleanup.add('terminal raw mode', () => input.setRawMode(false));
+    },
+  };
+}

@@ -1,0 +1,147 @@
+// The command line (commander): subcommands and options, and the one place that turns an outcome
+// or an error into words on the screen and an exit status.
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { Cleanup } from './cleanup';
+import { EXIT, HelpError, toHelpError, type ExitCode } from './errors';
+import { openEventLog, type EventLog } from './events';
+import { DEFAULT_TIMEOUTS } from './net/rendezvous';
+import { DEFAULT_PORT, parseAddress, parsePort } from './net/tcp';
+import { run } from './app/run';
+import { processTerminal } from './app/terminal';
+import type { Role, Step } from './screens/wizard';
+
+const EXIT_HELP = `
+Exit status:
+  0  the session ended normally (the shell ended, or someone left with ~.)
+  1  remote-help ran into an unexpected problem
+  2  bad usage (an unknown option, a bad port or address)
+  3  could not connect, or nobody connected within the waiting time
+  4  the code did not match or was not confirmed
+  5  the friend ended the session with Ctrl-Alt-C or F12
+  6  the connection was lost during the session
+  7  the other side is not remote-help or broke the protocol
+  8  cancelled before the session started
+  9  stopped by a signal (SIGHUP, SIGTERM, SIGINT)`;
+
+interface Common {
+  plain?: boolean;
+  events?: string;
+  wait: number;
+}
+
+function portArg(text: string): number {
+  const n = parsePort(text);
+  if (n === null) throw new InvalidArgumentError('a port is a number from 1 to 65535.');
+  return n;
+}
+
+function minutesArg(text: string): number {
+  const n = Number(text);
+  if (!/^\d+(\.\d+)?$/.test(text.trim()) || !(n > 0) || n > 24 * 60)
+    throw new InvalidArgumentError('give the waiting time in minutes, e.g. 30 (at most 1440).');
+  return n;
+}
+
+function withCommon(c: Command): Command {
+  return c
+    .option('--plain', 'line mode: numbered prompts, no full-screen drawing (dumb terminals, screen readers)')
+    .option('--events <file>', 'append one JSON object per line for each thing that happens')
+    .addOption(new Option('--wait <minutes>', 'give up waiting for the other side after this long').default(30).argParser(minutesArg));
+}
+
+export function buildProgram(start: (o: StartOptions) => void): Command {
+  const program = withCommon(new Command('remote-help'))
+    .description('Help a friend fix their Linux machine over the phone: one shared shell, verified with a code read aloud.')
+    .addHelpText('after', EXIT_HELP)
+    .exitOverride()
+    .configureOutput({ outputError: (str, write) => write(str) })
+    .action((opts: Common) => start({ ...common(opts), role: null, reverse: false, address: '', port: DEFAULT_PORT, startStep: 1 }));
+
+  withCommon(program.command('helper'))
+    .description('help a friend: wait for them to connect (or connect to them with --reverse)')
+    .option('--port <n>', 'port to wait on', portArg, DEFAULT_PORT)
+    .option('--reverse <address>', 'connect to a friend who waits (ADDRESS[:PORT], IPv6 as [ADDRESS]:PORT)')
+    .action((opts: Common & { port: number; reverse?: string }) => {
+      const address = opts.reverse ?? '';
+      if (address) checkAddress(address, opts.port);
+      start({ ...common(opts), role: 'helper', reverse: Boolean(opts.reverse), address, port: opts.port, startStep: 4 });
+    });
+
+  withCommon(program.command('friend'))
+    .description('get help: connect to your helper (or wait for them with --reverse)')
+    .argument('[address]', "the helper's address: ADDRESS[:PORT], IPv6 as [ADDRESS]:PORT")
+    .option('--port <n>', 'port to wait on with --reverse', portArg, DEFAULT_PORT)
+    .option('--reverse', 'wait for the helper to connect to you')
+    .action((address: string | undefined, opts: Common & { port: number; reverse?: boolean }) => {
+      if (opts.reverse && address) throw new HelpError('usage', 'With --reverse the friend waits: give no address.', 'Use --port to choose the port.');
+      if (address) checkAddress(address, DEFAULT_PORT);
+      const startStep: Step = opts.reverse || address ? 4 : 3;
+      start({ ...common(opts), role: 'friend', reverse: Boolean(opts.reverse), address: address ?? '', port: opts.reverse ? opts.port : DEFAULT_PORT, startStep });
+    });
+  return program;
+}
+
+function checkAddress(address: string, port: number) {
+  parseAddress(address, port); // throws a usage HelpError with the reason
+}
+
+interface StartOptions {
+  plain: boolean;
+  events?: string;
+  waitMs: number;
+  role: Role | null;
+  reverse: boolean;
+  address: string;
+  port: number;
+  startStep: Step;
+}
+
+function common(o: Common) {
+  return { plain: Boolean(o.plain), events: o.events, waitMs: Math.round(o.wait * 60_000) };
+}
+
+function report(err: HelpError): void {
+  const lines = [`remote-help: ${err.message}`];
+  if (err.next) lines.push(err.next);
+  process.stderr.write(lines.join('\n') + '\n');
+}
+
+export function main(argv: string[]): void {
+  const cleanup = new Cleanup();
+  let events: EventLog | null = null;
+  const exit = (code: ExitCode) => {
+    cleanup.run();
+    events?.close();
+    process.exitCode = EXIT[code];
+    // Leave once what is written has been flushed; pending sockets or timers must not keep us.
+    setImmediate(() => process.exit(EXIT[code]));
+  };
+  const start = (o: StartOptions) => {
+    events = openEventLog(o.events);
+    const terminal = processTerminal();
+    const r = run({ ...o, timeouts: DEFAULT_TIMEOUTS, events, terminal, cleanup });
+    for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(sig, () => r.stop(sig));
+    process.stdout.on('error', () => {}); // a closed terminal (SIGHUP) must not crash the cleanup
+    r.done.then(exit, (err) => {
+      report(toHelpError(err));
+      exit('internal');
+    });
+  };
+  process.on('uncaughtException', (err) => {
+    // Never a stack trace on the friend's screen: the session ends cleanly instead.
+    events?.emit('failed', { reason: String(err && (err as Error).message) });
+    report(toHelpError(err));
+    exit('internal');
+  });
+  try {
+    buildProgram(start).parse(argv);
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      process.exitCode = err.exitCode === 0 ? 0 : EXIT.usage;
+      return;
+    }
+    const e = toHelpError(err);
+    report(e);
+    exit(e.code === 'internal' ? 'usage' : e.code);
+  }
+}

@@ -1,0 +1,129 @@
+// The friend's SSH server (ssh2) on the already verified stream. It accepts only the helper key
+// verified with the code, and exactly one interactive session; everything else is refused and
+// reported (DESIGN.md section 3, "What the friend's SSH server allows").
+import type { Duplex } from 'node:stream';
+import { timingSafeEqual } from 'node:crypto';
+import { Server, type Connection, type ServerChannel } from 'ssh2';
+import { parsePublicBlob } from './keys';
+
+export interface WindowSize {
+  cols: number;
+  rows: number;
+}
+
+export interface FriendServerHooks {
+  /** Something the helper asked for and did not get, in plain words (e.g. "run a command: ls"). */
+  onRefused(what: string, detail: Record<string, unknown>): void;
+  /** The one shared shell channel, with the helper's terminal size and type if it sent a pty request. */
+  onShell(channel: ServerChannel, size: WindowSize | null, term: string | null): void;
+  onResize(size: WindowSize): void;
+  /** The SSH connection ended; `error` says why when it was not a clean close. */
+  onClose(error: string | null): void;
+}
+
+function sameKey(a: Buffer, b: Buffer): boolean {
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
+export function serveFriend(stream: Duplex, hostKey: string, helperKey: Buffer, hooks: FriendServerHooks): { close(): void } {
+  const pinned = parsePublicBlob(helperKey);
+  let conn: Connection | null = null;
+  let shellTaken = false;
+  let closed = false;
+  const server = new Server({ hostKeys: [hostKey], ident: 'remote-help' }, (client) => {
+    conn = client;
+    client.on('authentication', (ctx) => {
+      // Only the key verified with the spoken code; never passwords or other methods.
+      if (ctx.method !== 'publickey' || !pinned) return ctx.reject(['publickey']);
+      if (ctx.key.algo !== 'ssh-ed25519' || !sameKey(ctx.key.data, helperKey)) return ctx.reject(['publickey']);
+      if (ctx.signature && ctx.blob) {
+        if (pinned.verify(ctx.blob, ctx.signature, ctx.hashAlgo) !== true) return ctx.reject(['publickey']);
+      }
+      ctx.accept();
+    });
+    client.on('ready', () => {
+      client.on('session', (accept, reject) => {
+        if (shellTaken) {
+          hooks.onRefused('open a second session', { request: 'session' });
+          return reject();
+        }
+        const session = accept();
+        let size: WindowSize | null = null;
+        let term: string | null = null;
+        session.on('pty', (ok, _no, info) => {
+          size = { cols: info.cols, rows: info.rows };
+          term = info.term;
+          ok?.();
+        });
+        session.on('window-change', (ok, _no, info) => {
+          ok?.();
+          hooks.onResize({ cols: info.cols, rows: info.rows });
+        });
+        session.on('shell', (ok, no) => {
+          if (shellTaken) {
+            hooks.onRefused('start a second shell', { request: 'shell' });
+            return no?.();
+          }
+          shellTaken = true;
+          hooks.onShell(ok(), size, term);
+        });
+        session.on('exec', (_ok, no, info) => {
+          hooks.onRefused(`run a command (${info.command})`, { request: 'exec', command: info.command });
+          no?.();
+        });
+        session.on('sftp', (_ok, no) => {
+          hooks.onRefused('copy files (sftp)', { request: 'subsystem', name: 'sftp' });
+          no?.();
+        });
+        session.on('subsystem', (_ok, no, info) => {
+          hooks.onRefused(`start the "${info.name}" subsystem`, { request: 'subsystem', name: info.name });
+          no?.();
+        });
+        session.on('env', (_ok, no, info) => {
+          hooks.onRefused(`set the variable ${info.key}`, { request: 'env', key: info.key });
+          no?.();
+        });
+        session.on('auth-agent', (_ok, no) => {
+          hooks.onRefused('forward their SSH agent', { request: 'auth-agent' });
+          no?.();
+        });
+        session.on('x11', (_ok, no) => {
+          hooks.onRefused('forward X11 windows', { request: 'x11' });
+          no?.();
+        });
+        session.on('signal', (_ok, no, info) => {
+          hooks.onRefused(`send the signal ${info.name}`, { request: 'signal', name: info.name });
+          no?.();
+        });
+      });
+      client.on('tcpip', (_ok, no, info) => {
+        hooks.onRefused(`reach ${info.destIP}:${info.destPort} through this machine`,
+          { request: 'direct-tcpip', host: info.destIP, port: info.destPort });
+        no();
+      });
+      client.on('openssh.streamlocal', (_ok, no, info) => {
+        hooks.onRefused(`reach the socket ${info.socketPath}`, { request: 'direct-streamlocal', path: info.socketPath });
+        no();
+      });
+      client.on('request', (_ok, no, name, info) => {
+        hooks.onRefused(`open a port on this machine (${name})`, { request: name, ...(info as object) });
+        no?.();
+      });
+    });
+    client.on('error', (err) => finish(err.message));
+    client.on('close', () => finish(null));
+  });
+  function finish(error: string | null) {
+    if (closed) return;
+    closed = true;
+    hooks.onClose(error);
+  }
+  server.injectSocket(stream as never);
+  stream.on('close', () => finish(null));
+  return {
+    close() {
+      if (conn) conn.end();
+      stream.destroy();
+    },
+  };
+}

@@ -1,0 +1,71 @@
+// The helper's SSH client (ssh2) on the already verified stream: it accepts only the friend's
+// verified host key and logs in with the helper's verified key.
+import type { Duplex } from 'node:stream';
+import { timingSafeEqual } from 'node:crypto';
+import { Client, type ClientChannel } from 'ssh2';
+
+export interface HelperClientOptions {
+  privateKey: string;
+  friendKey: Buffer;
+  user: string;
+  term: string;
+  cols: number;
+  rows: number;
+  readyTimeoutMs: number;
+}
+
+export interface HelperConnection {
+  channel: ClientChannel;
+  resize(cols: number, rows: number): void;
+  close(): void;
+  onClose(cb: (error: string | null) => void): void;
+}
+
+export function connectHelper(stream: Duplex, o: HelperClientOptions): Promise<HelperConnection> {
+  return new Promise((resolve, reject) => {
+    const client = new Client();
+    let lastError: string | null = null;
+    const closeCbs: ((e: string | null) => void)[] = [];
+    let settled = false;
+    client.on('error', (err) => {
+      lastError = err.message;
+      if (!settled) {
+        settled = true;
+        reject(new Error(err.message));
+      }
+    });
+    client.on('close', () => {
+      for (const cb of closeCbs) cb(lastError);
+      if (!settled) {
+        settled = true;
+        reject(new Error(lastError ?? 'the connection closed while starting the session'));
+      }
+    });
+    client.on('ready', () => {
+      client.shell({ term: o.term, cols: o.cols, rows: o.rows }, (err, channel) => {
+        if (err) {
+          settled = true;
+          client.end();
+          return reject(err);
+        }
+        settled = true;
+        resolve({
+          channel,
+          resize: (cols, rows) => channel.setWindow(rows, cols, 0, 0),
+          close: () => client.end(),
+          onClose: (cb) => closeCbs.push(cb),
+        });
+      });
+    });
+    client.connect({
+      sock: stream as never,
+      username: o.user,
+      privateKey: o.privateKey,
+      readyTimeout: o.readyTimeoutMs,
+      keepaliveInterval: 15_000,
+      keepaliveCountMax: 4,
+      // Only the host key the friend's program sent in the verified handshake.
+      hostVerifier: (key: Buffer) => key.length === o.friendKey.length && timingSafeEqual(key, o.friendKey),
+    });
+  });
+}

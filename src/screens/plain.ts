@@ -1,0 +1,109 @@
+// The --plain line mode: numbered prompts, one per step, one line of input at a time. It serves
+// dumb terminals, screen readers and braille displays, and drives the same wizard as the screens.
+import type { Readable, Writable } from 'node:stream';
+import { codesMatch, normalizeCode } from '../net/sas';
+import { parseAddress } from '../net/tcp';
+import { screenFor, type Screen, type ViewContext } from './view';
+import { dials, type WizardEvent, type WizardState } from './wizard';
+
+export interface WizardUI {
+  render(state: WizardState): void;
+  /** Stops reading input: the session takes the keyboard from here on. */
+  stop(): void;
+}
+
+export function plainUI(o: {
+  input: Readable;
+  output: Writable;
+  context: () => ViewContext;
+  dispatch: (e: WizardEvent) => void;
+}): WizardUI {
+  let state: WizardState | null = null;
+  let last = '';
+  let pending = '';
+  let stopped = false;
+
+  const onData = (chunk: Buffer | string) => {
+    pending += chunk.toString();
+    let i: number;
+    while (!stopped && (i = pending.search(/[\r\n]/)) >= 0) {
+      const line = pending.slice(0, i);
+      pending = pending.slice(i + 1).replace(/^\n/, '');
+      if (state) {
+        const e = lineToEvent(state, line.trim());
+        if (e) o.dispatch(e);
+      }
+    }
+    // A line is never longer than an address or a code; do not hold unbounded input.
+    if (pending.length > 4096) pending = '';
+  };
+  o.input.on('data', onData);
+  o.input.resume();
+
+  return {
+    render(s) {
+      state = s;
+      const screen = screenFor(s, o.context());
+      const text = format(screen, s.ended !== null);
+      if (text === last) return;
+      last = text;
+      o.output.write(text);
+    },
+    stop() {
+      stopped = true;
+      o.input.off('data', onData);
+      o.input.pause();
+    },
+  };
+}
+
+function format(s: Screen, ended: boolean): string {
+  const head = ended ? `== ${s.title} ==` : `== Step ${s.step} of 7: ${s.title} ==`;
+  return ['', head, ...s.lines, ...(s.keys ? [`[${s.keys}]`] : []), ''].join('\n') + '\n';
+}
+
+/** Maps one typed line to a wizard event, given the screen it was typed on. */
+export function lineToEvent(s: WizardState, line: string): WizardEvent | null {
+  const word = line.toLowerCase();
+  if (word === 'q' || word === 'quit') return { type: 'quit' };
+  switch (s.step) {
+    case 1:
+      return { type: 'continue' };
+    case 2:
+      if (word === '1') return { type: 'chooseRole', role: 'friend' };
+      if (word === '2') return { type: 'chooseRole', role: 'helper' };
+      if (word === 'b') return { type: 'back' };
+      return null;
+    case 3:
+      if (word === 'b') return { type: 'back' };
+      if (word === 'r') return { type: 'toggleReverse' };
+      if (!dials(s)) return { type: 'continue' };
+      return addressEvent(line || s.address, s.port);
+    case 4:
+      return word === 'b' ? { type: 'back' } : null;
+    case 5:
+      if (s.role === 'friend') {
+        if (word === 'y' || word === 'yes') return { type: 'pressY' };
+        if (word === 'n' || word === 'no') return { type: 'quit' };
+        return null;
+      }
+      if (word === 'b') return { type: 'back' };
+      if (line === '') return null;
+      {
+        const n = normalizeCode(line);
+        if ('error' in n) return { type: 'codeTyped', matches: false, invalid: n.error };
+        return { type: 'codeTyped', matches: s.code !== null && codesMatch(s.code, line) };
+      }
+    default:
+      return null;
+  }
+}
+
+function addressEvent(text: string, port: number): WizardEvent {
+  try {
+    parseAddress(text, port);
+    return { type: 'setAddress', text, problem: null };
+  } catch (err) {
+    return { type: 'setAddress', text, problem: (err as Error).message };
+  }
+}

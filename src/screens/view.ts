@@ -1,0 +1,164 @@
+// What each numbered screen says, as plain data: a pure function of the wizard's state. The plain
+// line renderer prints it; the full-screen views draw the same words.
+import { codeWords } from '../net/sas';
+import { dials, type WizardState } from './wizard';
+
+export interface Screen {
+  step: number;
+  title: string;
+  lines: string[];
+  /** The keys that work on this screen, in words. */
+  keys: string;
+}
+
+export interface ViewContext {
+  /** This machine's addresses, for the side that waits. */
+  addresses: string[];
+  /** The port actually listened on (may differ from the requested one when it was 0). */
+  listeningPort: number | null;
+}
+
+const other = (s: WizardState) => (s.role === 'friend' ? 'helper' : 'friend');
+
+export function screenFor(s: WizardState, ctx: ViewContext): Screen {
+  if (s.ended) {
+    return { step: s.step, title: 'Finished', lines: [s.ended.message, '', s.ended.next], keys: '' };
+  }
+  const problem = s.problem ? ['', `Problem: ${s.problem.message}`, s.problem.next] : [];
+  switch (s.step) {
+    case 1:
+      return {
+        step: 1,
+        title: 'Welcome to remote-help',
+        lines: [
+          'This program lets someone help you fix this computer from far away.',
+          'They will be able to type commands on this computer, and you will see everything.',
+          '',
+          'WARNING: only accept help from someone you trust and are talking to right now.',
+          '',
+          'You can end the session at any time with Ctrl-Alt-C or F12.',
+        ],
+        keys: 'Enter: continue   q: quit',
+      };
+    case 2:
+      return {
+        step: 2,
+        title: 'Who are you?',
+        lines: ['1  I need help (my computer is the one to fix)', '2  I am helping someone'],
+        keys: '1 or 2: choose   b: back   q: quit',
+      };
+    case 3:
+      return details(s, ctx, problem);
+    case 4:
+      return {
+        step: 4,
+        title: 'Connecting',
+        lines: [s.activity || 'Starting...'],
+        keys: 'b: back   q: quit',
+      };
+    case 5:
+      return verify(s);
+    case 6:
+      return {
+        step: 6,
+        title: 'Starting the session',
+        lines: [s.role === 'friend' ? 'Starting the shared shell...' : 'Waiting for your friend\'s computer to start the shared shell...'],
+        keys: '',
+      };
+    case 7:
+      return {
+        step: 7,
+        title: 'Connected',
+        lines: s.role === 'friend'
+          ? ['Your helper can now type on this computer. You see everything they do.',
+            'To end the session at any time: press Ctrl-Alt-C or F12.']
+          : ['You are in your friend\'s shell. Your friend sees everything you type.',
+            'To leave: press Enter, then type ~.'],
+        keys: '',
+      };
+  }
+}
+
+function details(s: WizardState, ctx: ViewContext, problem: string[]): Screen {
+  const reverseLine = s.reverse
+    ? `Reverse connection: ON (the ${s.role === 'friend' ? 'helper connects to you' : 'helper connects to the friend'}).  r: turn off`
+    : `Reverse connection: off.  r: turn on (if the ${s.role === 'friend' ? 'helper' : 'friend'} cannot accept connections)`;
+  const firewall = 'Open the firewall port for me: not available yet (open it yourself if needed).';
+  if (dials(s)) {
+    const who = other(s);
+    return {
+      step: 3,
+      title: `Your ${who}'s address`,
+      lines: [
+        `Type the address your ${who} tells you, then press Enter.`,
+        s.address ? `Last time: ${s.address} (press Enter to use it)` : 'Example: 192.0.2.10 or 192.0.2.10:2222',
+        '',
+        reverseLine,
+        firewall,
+        ...problem,
+      ],
+      keys: 'Enter: connect   r: reverse   b: back   q: quit',
+    };
+  }
+  const port = ctx.listeningPort ?? s.port;
+  const addrs = ctx.addresses.length > 0 ? ctx.addresses : ['(no network address found: check the network)'];
+  const allPrivate = ctx.addresses.every(isPrivate);
+  return {
+    step: 3,
+    title: `What to tell your ${other(s)}`,
+    lines: [
+      `Read this to your ${other(s)}:`,
+      ...addrs.map((a) => `   address ${a}   port ${port}`),
+      ...(allPrivate && ctx.addresses.length > 0
+        ? ['', 'These addresses are private: from another network, forward port ' + port + ' on your router to this machine.']
+        : []),
+      '',
+      reverseLine,
+      firewall,
+      ...problem,
+    ],
+    keys: 'Enter: start waiting   r: reverse   b: back   q: quit',
+  };
+}
+
+function verify(s: WizardState): Screen {
+  const code = s.code ?? '?????';
+  const spaced = code.split('').join(' ');
+  const words = s.code ? codeWords(s.code).join('  ') : '';
+  const who = s.peer ? `${s.peer.user} on ${s.peer.host}` : 'the other side';
+  if (s.role === 'friend') {
+    return {
+      step: 5,
+      title: 'Read the code to your helper',
+      lines: [
+        `Connected to ${who}.`,
+        `Read this code aloud:   ${spaced}`,
+        `In words:   ${words}`,
+        '',
+        s.localConfirmed
+          ? (s.peerConfirmed ? 'Confirmed.' : 'Waiting for your helper to check the code...')
+          : 'When your helper says the code matches, press y. If it does not match, press n.',
+      ],
+      keys: s.localConfirmed ? 'q: quit' : 'y: the helper says it matches   n: stop',
+    };
+  }
+  const check =
+    s.codeCheck === 'match'
+      ? ['The code matches. Ask your friend to press y.', s.peerConfirmed ? 'Your friend pressed y.' : 'Waiting for your friend to press y...']
+      : s.codeCheck === 'mismatch'
+        ? ['That code does NOT match. Maybe it was misheard: ask your friend to read it again slowly.',
+          'If it still does not match, stop: someone may be in the middle.']
+        : [];
+  return {
+    step: 5,
+    title: 'Check the code',
+    lines: [`Connected to ${who}.`, 'Ask your friend to read the code on their screen.', 'Type the five symbols you hear, then press Enter.', ...check,
+      ...(s.problem ? ['', `Problem: ${s.problem.message}`] : [])],
+    keys: s.codeCheck === 'match' ? 'q: quit' : 'type the code + Enter   q: quit',
+  };
+}
+
+function isPrivate(a: string): boolean {
+  return /^(10\.|192\.168\.|172\.(1[6-9]|2\d|3[01])\.|127\.|169\.254\.|100\.(6[4-9]|[7-9]\d|1[01]\d|12[0-7])\.)/.test(a) ||
+    /^(f[cd]|fe80|::1$)/i.test(a);
+}

@@ -1,0 +1,158 @@
+// The seven numbered steps as a pure state machine: step(state, event) -> { state, effects }.
+// Views (plain lines now, full-screen later) render the state and turn keys into events; the app
+// carries out the effects (connect, confirm, abort, exit). No I/O here.
+import type { ExitCode } from '../errors';
+
+export type Role = 'friend' | 'helper';
+export type Step = 1 | 2 | 3 | 4 | 5 | 6 | 7;
+
+export interface WizardState {
+  step: Step;
+  role: Role | null;
+  reverse: boolean;
+  /** What the person typed for the other side's address (friend, or helper with --reverse). */
+  address: string;
+  port: number;
+  /** A problem to show on the current screen, with what to do next. */
+  problem: { message: string; next: string } | null;
+  /** What step 4 is doing now, e.g. "Waiting for your friend on port 2222". */
+  activity: string;
+  code: string | null;
+  peer: { user: string; host: string } | null;
+  codeCheck: 'none' | 'match' | 'mismatch';
+  mismatches: number;
+  localConfirmed: boolean;
+  peerConfirmed: boolean;
+  /** Set once, when everything is over: why, and the exit status it maps to. */
+  ended: { message: string; next: string; exit: ExitCode } | null;
+}
+
+export type WizardEvent =
+  | { type: 'continue' }
+  | { type: 'back' }
+  | { type: 'quit' }
+  | { type: 'chooseRole'; role: Role }
+  | { type: 'toggleReverse' }
+  | { type: 'setAddress'; text: string; problem: string | null }
+  | { type: 'activity'; text: string }
+  | { type: 'codeShown'; code: string; peer: { user: string; host: string } }
+  | { type: 'codeTyped'; matches: boolean; invalid?: string }
+  | { type: 'pressY' }
+  | { type: 'peerConfirmed' }
+  | { type: 'sessionStarted' }
+  | { type: 'failed'; message: string; next: string; exit: ExitCode }
+  | { type: 'ended'; message: string; next: string; exit: ExitCode };
+
+export type Effect =
+  | { type: 'connect' }
+  | { type: 'cancelConnect' }
+  | { type: 'confirm' }
+  | { type: 'abort'; reason: 'code-mismatch' | 'cancelled'; text: string }
+  | { type: 'exit'; exit: ExitCode };
+
+/** After this many wrong codes the helper's side stops: guessing is what a man in the middle does. */
+export const MAX_MISMATCHES = 3;
+
+export function initialState(o: Partial<Pick<WizardState, 'role' | 'reverse' | 'address' | 'port'>> = {}): WizardState {
+  return {
+    step: 1,
+    role: o.role ?? null,
+    reverse: o.reverse ?? false,
+    address: o.address ?? '',
+    port: o.port ?? 2222,
+    problem: null,
+    activity: '',
+    code: null,
+    peer: null,
+    codeCheck: 'none',
+    mismatches: 0,
+    localConfirmed: false,
+    peerConfirmed: false,
+    ended: null,
+  };
+}
+
+/** True when this side dials the other: a friend by default, a helper with --reverse. */
+export function dials(s: WizardState): boolean {
+  return (s.role === 'friend') !== s.reverse;
+}
+
+type Result = { state: WizardState; effects: Effect[] };
+const same = (state: WizardState): Result => ({ state, effects: [] });
+const go = (state: WizardState, patch: Partial<WizardState>, effects: Effect[] = []): Result => ({
+  state: { ...state, ...patch },
+  effects,
+});
+
+export function step(s: WizardState, e: WizardEvent): Result {
+  if (s.ended) return same(s); // everything after the end is ignored
+  if (e.type === 'failed' || e.type === 'ended')
+    return go(s, { ended: { message: e.message, next: e.next, exit: e.exit } }, [{ type: 'exit', exit: e.exit }]);
+  if (e.type === 'quit') return quit(s);
+  switch (s.step) {
+    case 1:
+      if (e.type === 'continue') return go(s, { step: s.role ? 3 : 2, problem: null });
+      return same(s);
+    case 2:
+      if (e.type === 'chooseRole') return go(s, { step: 3, role: e.role, problem: null });
+      if (e.type === 'back') return go(s, { step: 1 });
+      return same(s);
+    case 3:
+      return details(s, e);
+    case 4:
+      if (e.type === 'activity') return go(s, { activity: e.text });
+      if (e.type === 'codeShown') return go(s, { step: 5, code: e.code, peer: e.peer, problem: null });
+      if (e.type === 'back') return go(s, { step: 3, activity: '' }, [{ type: 'cancelConnect' }]);
+      return same(s);
+    case 5:
+      return verify(s, e);
+    case 6:
+      if (e.type === 'sessionStarted') return go(s, { step: 7 });
+      return same(s);
+    case 7:
+      return same(s);
+  }
+}
+
+function details(s: WizardState, e: WizardEvent): Result {
+  if (e.type === 'back') return go(s, { step: 2, problem: null });
+  if (e.type === 'toggleReverse') return go(s, { reverse: !s.reverse, problem: null });
+  if (e.type === 'setAddress') {
+    if (e.problem) return go(s, { address: e.text, problem: { message: e.problem, next: 'Check the address and type it again.' } });
+    return go(s, { address: e.text, step: 4, problem: null, activity: '' }, [{ type: 'connect' }]);
+  }
+  if (e.type === 'continue' && !dials(s)) return go(s, { step: 4, problem: null, activity: '' }, [{ type: 'connect' }]);
+  return same(s);
+}
+
+function verify(s: WizardState, e: WizardEvent): Result {
+  let r: Result;
+  if (e.type === 'codeTyped' && s.role === 'helper' && s.codeCheck !== 'match') {
+    if (e.invalid) return go(s, { problem: { message: e.invalid, next: 'Type the five symbols your friend reads, then Enter.' } });
+    if (e.matches) r = go(s, { codeCheck: 'match', localConfirmed: true, problem: null }, [{ type: 'confirm' }]);
+    else if (s.mismatches + 1 >= MAX_MISMATCHES) {
+      return go(s, {
+        codeCheck: 'mismatch',
+        mismatches: s.mismatches + 1,
+        ended: { message: `The code did not match ${MAX_MISMATCHES} times, so remote-help stopped.`,
+          next: 'Someone may be in the middle. Start again from the beginning, and read the code slowly.', exit: 'code' },
+      }, [{ type: 'abort', reason: 'code-mismatch', text: 'the helper typed a code that did not match' }, { type: 'exit', exit: 'code' }]);
+    } else return go(s, { codeCheck: 'mismatch', mismatches: s.mismatches + 1, problem: null });
+  } else if (e.type === 'pressY' && s.role === 'friend' && !s.localConfirmed) {
+    r = go(s, { localConfirmed: true }, [{ type: 'confirm' }]);
+  } else if (e.type === 'peerConfirmed') {
+    r = go(s, { peerConfirmed: true });
+  } else if (e.type === 'back') {
+    return quit(s);
+  } else return same(s);
+  if (r.state.localConfirmed && r.state.peerConfirmed) r.state = { ...r.state, step: 6 };
+  return r;
+}
+
+function quit(s: WizardState): Result {
+  const effects: Effect[] = [];
+  if (s.step === 4) effects.push({ type: 'cancelConnect' });
+  if (s.step === 5) effects.push({ type: 'abort', reason: 'cancelled', text: `the ${s.role ?? 'other person'} stopped` });
+  effects.push({ type: 'exit', exit: 'cancelled' });
+  return go(s, { ended: { message: 'You stopped remote-help. Nothing was shared.', next: 'Run remote-help again when you are ready.', exit: 'cancelled' } }, effects);
+}
