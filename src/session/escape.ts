@@ -1,0 +1,68 @@
+// The helper's escape: `~.` typed at the start of a line ends the helper's side, as with
+// OpenSSH's escape character (ssh(1), ESCAPE CHARACTERS: "recognized only at the beginning of
+// a line"; "~~" sends a literal tilde; a tilde followed by any other character sends both).
+
+export interface EscapeState {
+  /** nothing typed yet, or the last byte was CR or LF */
+  readonly atLineStart: boolean;
+  /** a `~` at line start is held until the next byte decides what it is */
+  readonly pendingTilde: boolean;
+}
+
+export interface EscapeResult {
+  state: EscapeState;
+  passthrough: Buffer;
+  disconnect: boolean;
+}
+
+const TILDE = 0x7e;
+const DOT = 0x2e;
+const CR = 0x0d;
+const LF = 0x0a;
+const TILDE_BYTES = Buffer.from([TILDE]);
+
+export function escapeState(): EscapeState {
+  return { atLineStart: true, pendingTilde: false };
+}
+
+const endsLine = (b: number): boolean => b === CR || b === LF;
+
+function join(parts: Buffer[]): Buffer {
+  return parts.length === 1 ? parts[0] : Buffer.concat(parts);
+}
+
+/** Feed one chunk of the helper's input. On `~.`, disconnect is true and passthrough holds the
+ * bytes before the `~`; the rest of the chunk is dropped. */
+export function scanEscape(state: EscapeState, chunk: Buffer): EscapeResult {
+  const n = chunk.length;
+  // Fast path for pastes and ordinary typing: no tilde, nothing held.
+  if (!state.pendingTilde && chunk.indexOf(TILDE) < 0) {
+    const atLineStart = n === 0 ? state.atLineStart : endsLine(chunk[n - 1]);
+    return { state: { atLineStart, pendingTilde: false }, passthrough: chunk, disconnect: false };
+  }
+
+  const parts: Buffer[] = [];
+  let { atLineStart, pendingTilde } = state;
+  let segStart = 0; // start of the run of chunk bytes that pass unchanged
+  for (let i = 0; i < n; i++) {
+    const b = chunk[i];
+    if (pendingTilde) {
+      pendingTilde = false;
+      if (b === DOT) return { state: escapeState(), passthrough: join(parts), disconnect: true };
+      parts.push(TILDE_BYTES); // the held tilde goes out; `~~` sends just that one
+      segStart = b === TILDE ? i + 1 : i;
+      if (b === TILDE) {
+        atLineStart = false;
+        continue;
+      }
+    } else if (b === TILDE && atLineStart) {
+      if (i > segStart) parts.push(chunk.subarray(segStart, i));
+      pendingTilde = true;
+      segStart = i + 1;
+      continue;
+    }
+    atLineStart = endsLine(b);
+  }
+  if (segStart < n) parts.push(segStart === 0 ? chunk : chunk.subarray(segStart));
+  return { state: { atLineStart, pendingTilde }, passthrough: join(parts), disconnect: false };
+}
