@@ -53,6 +53,7 @@ export function buildProgram(start: (o: StartOptions) => void): Command {
   const program = withCommon(new Command('remote-help'))
     .description('Help a friend fix their Linux machine over the phone: one shared shell, verified with a code read aloud.')
     .addHelpText('after', EXIT_HELP)
+    .enablePositionalOptions()
     .exitOverride()
     .configureOutput({ outputError: (str, write) => write(str) })
     .action((opts: Common) => start({ ...common(opts), role: null, reverse: false, address: '', port: DEFAULT_PORT, startStep: 1 }));

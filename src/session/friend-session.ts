@@ -70,6 +70,7 @@ export function startFriendSession(o: FriendSessionOptions): FriendSession {
   });
   o.pty.onExit((code) => end('shell-exited', `The shell ended (exit status ${code}).`));
   o.friend.input.on('data', onFriendInput);
+  o.friend.input.resume();
   o.helper.on('data', onHelperInput);
   o.helper.on('close', () => end('helper-left', 'The helper left the session.'));
 
