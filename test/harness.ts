@@ -1,0 +1,124 @@
+// Test harness: runs real remote-help processes in real ptys (node-pty), reads their screens and
+// event logs, and waits on conditions instead of sleeping.
+import * as fs from 'node:fs';
+import * as net from 'node:net';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import * as pty from 'node-pty';
+
+export const ROOT = path.resolve(__dirname, '..');
+export const BIN = path.join(ROOT, 'bin', 'remote-help');
+
+export function tempDir(prefix = 'remote-help-test-'): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.on('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as net.AddressInfo).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+/** Polls `check` until it returns a truthy value or the time is up. */
+export async function until<T>(what: string, check: () => T | undefined | null | false, ms = 10_000): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const v = check();
+    if (v) return v;
+    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+export interface Side {
+  name: string;
+  pid: number;
+  eventsFile: string;
+  output(): string;
+  write(data: string | Buffer): void;
+  waitFor(pattern: RegExp | string, ms?: number): Promise<void>;
+  events(): { event: string; [k: string]: unknown }[];
+  waitEvent(name: string, ms?: number): Promise<{ event: string; [k: string]: unknown }>;
+  exited: Promise<{ code: number; signal: number }>;
+  kill(signal?: string): void;
+}
+
+/** Starts `remote-help <args> --plain --events FILE` in a pty of the given size. */
+export function startSide(name: string, args: string[], o: { cols?: number; rows?: number; env?: Record<string, string> } = {}): Side {
+  const dir = tempDir();
+  const eventsFile = path.join(dir, 'events.jsonl');
+  const env = { ...process.env, TERM: 'xterm', LANG: 'C.UTF-8', ...o.env } as Record<string, string>;
+  const p = pty.spawn(process.execPath, [BIN, ...args, '--plain', '--events', eventsFile], {
+    name: env.TERM, cols: o.cols ?? 80, rows: o.rows ?? 25, cwd: ROOT, env,
+  });
+  let out = '';
+  p.onData((d) => {
+    out += d;
+    if (out.length > 4_000_000) out = out.slice(-2_000_000);
+  });
+  const exited = new Promise<{ code: number; signal: number }>((resolve) =>
+    p.onExit((e) => resolve({ code: e.exitCode, signal: e.signal ?? 0 })));
+  const events = () => {
+    try {
+      return fs.readFileSync(eventsFile, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l));
+    } catch {
+      return [];
+    }
+  };
+  return {
+    name,
+    pid: p.pid,
+    eventsFile,
+    output: () => out,
+    write: (d) => p.write(typeof d === 'string' ? d : d.toString('binary')),
+    waitFor: (pattern, ms = 10_000) =>
+      until(`${name} to show ${pattern}`, () => (typeof pattern === 'string' ? out.includes(pattern) : pattern.test(out)), ms).then(() => {}),
+    events,
+    waitEvent: (ev, ms = 10_000) => until(`${name} event ${ev}`, () => events().find((e) => e.event === ev), ms),
+    exited,
+    kill: (signal = 'SIGKILL') => {
+      try {
+        process.kill(p.pid, signal);
+      } catch {
+        // already gone
+      }
+    },
+  };
+}
+
+/** Brings a friend and a helper to a running shared shell and returns both sides. */
+export async function connectedPair(o: { reverse?: boolean; friendEnv?: Record<string, string> } = {}) {
+  const port = await freePort();
+  const addr = `127.0.0.1:${port}`;
+  const helper = o.reverse ? null : startSide('helper', ['helper', '--port', String(port)]);
+  const friend = o.reverse
+    ? startSide('friend', ['friend', '--reverse', '--port', String(port)], { env: o.friendEnv })
+    : startSide('friend', ['friend', addr], { env: o.friendEnv });
+  if (o.reverse) await friend.waitEvent('listening');
+  const h = helper ?? startSide('helper', ['helper', '--reverse', addr]);
+  const shown = await friend.waitEvent('code-shown');
+  const helperShown = await h.waitEvent('code-shown');
+  if (shown.code !== helperShown.code) throw new Error('codes differ without anyone in the middle');
+  await h.waitFor('Type the five symbols');
+  h.write(`${String(shown.code).toLowerCase()}\r`);
+  await h.waitFor('Ask your friend to press y');
+  friend.write('y\r');
+  const started = await friend.waitEvent('session-started');
+  await h.waitEvent('session-started');
+  // The helper's keys count from the shell's first output on (see helper-session.ts): wait for it.
+  const banner = 'To leave: press Enter, then type ~.';
+  await until('the shell prompt on the helper side', () => {
+    const out = h.output();
+    const i = out.lastIndexOf(banner);
+    return i >= 0 && /\S/.test(out.slice(i + banner.length));
+  });
+  return { friend, helper: h, port, shellPid: Number(started.pid), code: String(shown.code) };
+}
+
+/** Pids of processes that still belong to the session whose leader was `sid`. */
+export { sessionProcesses } from '../src/session/processes';
