@@ -53,6 +53,7 @@ export function run(o: RunOptions): Run {
   let ui: WizardUI | null = null;
 
   function dispatch(e: WizardEvent) {
+    if (e.type === 'codeTyped' && !e.invalid) o.events.emit('code-checked', { matches: e.matches });
     const r = step(state, e);
     state = r.state;
     ui?.render(state);

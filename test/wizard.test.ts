@@ -1,0 +1,115 @@
+// The wizard's rules as a table of events and what they lead to.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { initialState, step, MAX_MISMATCHES, type WizardEvent, type WizardState } from '../src/screens/wizard';
+import { lineToEvent } from '../src/screens/plain';
+import { screenFor } from '../src/screens/view';
+
+function run(s: WizardState, events: WizardEvent[]) {
+  const effects = [];
+  for (const e of events) {
+    const r = step(s, e);
+    s = r.state;
+    effects.push(...r.effects);
+  }
+  return { s, effects };
+}
+
+const ctx = { addresses: ['192.0.2.10'], listeningPort: 2222 };
+
+test('a friend walks from welcome to the code with Enter, 1 and an address', () => {
+  const { s, effects } = run(initialState(), [
+    { type: 'continue' },
+    { type: 'chooseRole', role: 'friend' },
+    { type: 'setAddress', text: '192.0.2.10', problem: null },
+  ]);
+  assert.equal(s.step, 4);
+  assert.deepEqual(effects, [{ type: 'connect' }]);
+});
+
+test('a bad address stays on step 3 with the problem shown, and nothing connects', () => {
+  const start = { ...initialState({ role: 'friend' }), step: 3 as const };
+  const { s, effects } = run(start, [{ type: 'setAddress', text: 'x!', problem: 'not an address' }]);
+  assert.equal(s.step, 3);
+  assert.deepEqual(effects, []);
+  assert.match(screenFor(s, ctx).lines.join('\n'), /Problem: not an address/);
+});
+
+test('Esc/back walks back through every screen before the session', () => {
+  const s: WizardState = { ...initialState(), step: 5, role: 'friend' };
+  assert.equal(step({ ...s, step: 4 }, { type: 'back' }).state.step, 3);
+  assert.equal(step({ ...s, step: 3 }, { type: 'back' }).state.step, 2);
+  assert.equal(step({ ...s, step: 2 }, { type: 'back' }).state.step, 1);
+  const r = step(s, { type: 'back' }); // on the code screen, back means stop: the code is one-shot
+  assert.ok(r.state.ended);
+  assert.ok(r.effects.some((e) => e.type === 'abort'));
+});
+
+test('the helper side connects only after both the typed code matched and the friend confirmed', () => {
+  const start: WizardState = { ...initialState({ role: 'helper' }), step: 5, code: 'Q7CED' };
+  const a = run(start, [{ type: 'codeTyped', matches: true }]);
+  assert.equal(a.s.step, 5);
+  assert.deepEqual(a.effects, [{ type: 'confirm' }]);
+  const b = run(a.s, [{ type: 'peerConfirmed' }]);
+  assert.equal(b.s.step, 6);
+});
+
+test('the friend proceeds only on their own y, never because the helper confirmed', () => {
+  const start: WizardState = { ...initialState({ role: 'friend' }), step: 5, code: 'Q7CED' };
+  const a = run(start, [{ type: 'peerConfirmed' }]);
+  assert.equal(a.s.step, 5);
+  assert.deepEqual(a.effects, []);
+  const b = run(a.s, [{ type: 'pressY' }]);
+  assert.equal(b.s.step, 6);
+  assert.deepEqual(b.effects, [{ type: 'confirm' }]);
+});
+
+test(`after ${MAX_MISMATCHES} wrong codes the helper stops with the code exit status`, () => {
+  const start: WizardState = { ...initialState({ role: 'helper' }), step: 5, code: 'Q7CED' };
+  const wrong: WizardEvent = { type: 'codeTyped', matches: false };
+  const two = run(start, [wrong, wrong]);
+  assert.equal(two.s.ended, null);
+  assert.match(screenFor(two.s, ctx).lines.join('\n'), /does NOT match/);
+  const three = run(two.s, [wrong]);
+  assert.equal(three.s.ended?.exit, 'code');
+  assert.deepEqual(three.effects.map((e) => e.type), ['abort', 'exit']);
+});
+
+test('a typed line that is not a code is a problem on the screen, not a wrong try', () => {
+  const start: WizardState = { ...initialState({ role: 'helper' }), step: 5, code: 'Q7CED' };
+  const e = lineToEvent(start, 'q7c');
+  assert.equal(e?.type, 'codeTyped');
+  const { s } = run(start, [e!]);
+  assert.equal(s.mismatches, 0);
+  assert.ok(s.problem);
+});
+
+test('the plain mode forgives case, spaces and look-alike letters in the code', () => {
+  const start: WizardState = { ...initialState({ role: 'helper' }), step: 5, code: '0Q1ED' };
+  assert.deepEqual(lineToEvent(start, 'o q l e d'), { type: 'codeTyped', matches: true });
+  assert.deepEqual(lineToEvent(start, 'OQIED'), { type: 'codeTyped', matches: true });
+});
+
+test('quit from every screen before the session ends with the cancelled status', () => {
+  for (const stepNo of [1, 2, 3, 4, 5] as const) {
+    const r = step({ ...initialState({ role: 'friend' }), step: stepNo }, { type: 'quit' });
+    assert.equal(r.state.ended?.exit, 'cancelled', `step ${stepNo}`);
+    assert.deepEqual(r.effects.at(-1), { type: 'exit', exit: 'cancelled' });
+  }
+});
+
+test('after the end, every further event is ignored', () => {
+  const ended = step(initialState(), { type: 'quit' }).state;
+  for (const e of [{ type: 'continue' }, { type: 'pressY' }, { type: 'failed', message: 'x', next: '', exit: 'lost' }] as WizardEvent[])
+    assert.deepEqual(step(ended, e), { state: ended, effects: [] });
+});
+
+test('every screen names its step and the keys that work on it', () => {
+  for (const role of ['friend', 'helper'] as const)
+    for (const stepNo of [1, 2, 3, 4, 5] as const) {
+      const sc = screenFor({ ...initialState({ role }), step: stepNo, code: 'Q7CED' }, ctx);
+      assert.equal(sc.step, stepNo);
+      assert.ok(sc.title.length > 0);
+      assert.ok(sc.keys.length > 0, `${role} step ${stepNo} names its keys`);
+    }
+});
