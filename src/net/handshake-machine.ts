@@ -14,7 +14,7 @@
 // one 2^-25 guess per attempt.
 //
 // The machine is a pure reducer `step(state, input) -> { state, effects }`
-// over plain data; the Handshake class below only feeds it bytes and runs the
+// over plain data; the Handshake class (handshake.ts) only feeds it bytes and runs the
 // effects. Like magic-wormhole's "scared" state, 'failed' swallows everything.
 
 import { createHash, timingSafeEqual } from 'node:crypto';

@@ -70,12 +70,16 @@ export function handshakeOn(link: Link, committer: boolean, me: Identity, t: Tim
   let settled = false;
   const { stream } = link;
 
-  const fail = (err: HelpError) => {
+  /** Ends this one connection; `graceful` lets a last ABORT frame leave first. */
+  const fail = (err: HelpError, graceful = false) => {
     if (settled) return;
     settled = true;
     clearTimeout(timer);
     stream.off('data', onData);
-    stream.destroy();
+    if (graceful && !stream.destroyed) {
+      stream.end();
+      setTimeout(() => stream.destroy(), 1000).unref();
+    } else stream.destroy();
     if (shown) rejectDone(err);
     else rejectReady(err);
   };
@@ -110,9 +114,7 @@ export function handshakeOn(link: Link, committer: boolean, me: Identity, t: Tim
         if (e.leftover.length > 0) stream.unshift(e.leftover);
         resolveDone({ stream, peer: e.peer });
       } else if (e.kind === 'failed') {
-        // Let the ABORT frame leave before the socket goes.
-        if (!stream.destroyed) stream.end();
-        fail(failure(e));
+        fail(failure(e), true);
       }
     },
   });
@@ -126,7 +128,7 @@ export function handshakeOn(link: Link, committer: boolean, me: Identity, t: Tim
   stream.on('close', onClose);
   stream.on('error', () => {});
   hs.start();
-  return { ready, cancel: () => fail(new HelpError('cancelled', 'Cancelled.')) };
+  return { ready, cancel: (why = 'cancelled') => fail(new HelpError('cancelled', why)) };
 }
 
 export interface WaitOptions {
@@ -142,16 +144,23 @@ export interface WaitOptions {
 /** The waiting side: one peer at a time; garbage, scans and dawdlers never keep the real peer out. */
 export async function waitForPeer(o: WaitOptions): Promise<Verifying> {
   const MAX_PENDING = 32;
-  const pending = new Set<{ cancel(): void }>();
+  const pending = new Set<{ cancel(why?: string): void }>();
   let winner = false;
   let resolveWin!: (v: Verifying) => void;
   let rejectWin!: (e: HelpError) => void;
   const won = new Promise<Verifying>((res, rej) => ((resolveWin = res), (rejectWin = rej)));
   const server = await listen(o.port, (link) => {
-    if (winner || pending.size >= MAX_PENDING) {
-      o.events.emit('rejected-connection', { remote: link.remote, reason: winner ? 'busy' : 'too many at once' });
+    if (winner) {
+      o.events.emit('rejected-connection', { remote: link.remote, reason: 'busy' });
       link.stream.destroy();
       return;
+    }
+    // Full of connections that have not finished their handshake: the oldest makes room, so a
+    // crowd of idle connections cannot keep the real peer out.
+    const oldest = pending.size >= MAX_PENDING ? pending.values().next().value : undefined;
+    if (oldest) {
+      pending.delete(oldest);
+      oldest.cancel('made room for a newer connection');
     }
     o.events.emit('connected', { remote: link.remote });
     const h = handshakeOn(link, false, o.me, o.timeouts);
