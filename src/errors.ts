@@ -34,6 +34,6 @@ export function toHelpError(err: unknown): HelpError {
   return new HelpError(
     'internal',
     `remote-help ran into an unexpected problem (${detail}).`,
-    'Start it again. If it keeps happening, run it with --debug and send the output to the helper.',
+    'Start it again. If it keeps happening, run it with --events FILE and show that file to your helper.',
   );
 }

@@ -46,6 +46,7 @@ export interface Side {
   waitEvent(name: string, ms?: number): Promise<{ event: string; [k: string]: unknown }>;
   exited: Promise<{ code: number; signal: number }>;
   kill(signal?: string): void;
+  resize(cols: number, rows: number): void;
 }
 
 /** Starts `remote-help <args> --plain --events FILE` in a pty of the given size. */
@@ -81,6 +82,7 @@ export function startSide(name: string, args: string[], o: { cols?: number; rows
     events,
     waitEvent: (ev, ms = 10_000) => until(`${name} event ${ev}`, () => events().find((e) => e.event === ev), ms),
     exited,
+    resize: (cols, rows) => p.resize(cols, rows),
     kill: (signal = 'SIGKILL') => {
       try {
         process.kill(p.pid, signal);
@@ -92,15 +94,21 @@ export function startSide(name: string, args: string[], o: { cols?: number; rows
 }
 
 /** Brings a friend and a helper to a running shared shell and returns both sides. */
-export async function connectedPair(o: { reverse?: boolean; friendEnv?: Record<string, string> } = {}) {
+export async function connectedPair(o: {
+  reverse?: boolean;
+  friendEnv?: Record<string, string>;
+  friendSize?: { cols: number; rows: number };
+  helperSize?: { cols: number; rows: number };
+} = {}) {
   const port = await freePort();
   const addr = `127.0.0.1:${port}`;
-  const helper = o.reverse ? null : startSide('helper', ['helper', '--port', String(port)]);
+  const helper = o.reverse ? null : startSide('helper', ['helper', '--port', String(port)], { ...o.helperSize });
+  const friendOpts = { env: o.friendEnv, ...o.friendSize };
   const friend = o.reverse
-    ? startSide('friend', ['friend', '--reverse', '--port', String(port)], { env: o.friendEnv })
-    : startSide('friend', ['friend', addr], { env: o.friendEnv });
+    ? startSide('friend', ['friend', '--reverse', '--port', String(port)], friendOpts)
+    : startSide('friend', ['friend', addr], friendOpts);
   if (o.reverse) await friend.waitEvent('listening');
-  const h = helper ?? startSide('helper', ['helper', '--reverse', addr]);
+  const h = helper ?? startSide('helper', ['helper', '--reverse', addr], { ...o.helperSize });
   const shown = await friend.waitEvent('code-shown');
   const helperShown = await h.waitEvent('code-shown');
   if (shown.code !== helperShown.code) throw new Error('codes differ without anyone in the middle');

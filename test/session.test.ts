@@ -91,3 +91,23 @@ for (const signal of ['SIGTERM', 'SIGHUP', 'SIGINT'] as const) {
     assert.equal(ended?.reason, 'signal');
   });
 }
+
+test('the shared pty takes the smaller terminal on each axis and follows resizes of both', async () => {
+  const { friend, helper } = await connectedPair({ friendSize: { cols: 80, rows: 25 }, helperSize: { cols: 100, rows: 30 } });
+  try {
+    const size = async (expect: string) => {
+      helper.write('echo size-$(stty size | tr " " x)-end\r');
+      await helper.waitFor(`size-${expect}-end`);
+    };
+    await size('25x80');
+    helper.resize(70, 20);
+    await friend.waitEvent('resized');
+    await size('20x70');
+    friend.resize(60, 40);
+    await until('the friend resize', () => friend.events().filter((e) => e.event === 'resized').length >= 2);
+    await size('20x60');
+  } finally {
+    friend.write(HOTKEY);
+    await Promise.all([friend.exited, helper.exited]);
+  }
+});

@@ -91,9 +91,9 @@ export function run(o: RunOptions): Run {
     const signal = abortConnect.signal;
     const role = state.role ?? 'friend';
     const other = role === 'friend' ? 'helper' : 'friend';
-    const me: Identity = { role, key: freshKey(), user: userName(), host: os.hostname(), caps: 0 };
     const activity = (text: string) => gen === connectGen && dispatch({ type: 'activity', text });
     try {
+      const me: Identity = { role, key: freshKey(), user: userName(), host: os.hostname(), caps: 0 };
       let v: Verifying;
       if (dials(state)) {
         const address = parseAddress(state.address, state.port);

@@ -1,7 +1,7 @@
 // Fresh Ed25519 keys for one session. The private key lives in memory only: it is never written
 // to a file, a log or an event.
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { utils, type ParsedKey } from 'ssh2';
-import { randomBytes } from 'node:crypto';
 
 export interface SessionKey {
   /** OpenSSH private key text, for ssh2 (host key on the friend's side, client key on the helper's). */
@@ -10,12 +10,48 @@ export interface SessionKey {
   publicBlob: Buffer;
 }
 
+function sshString(b: Buffer | string): Buffer {
+  const body = typeof b === 'string' ? Buffer.from(b) : b;
+  const len = Buffer.alloc(4);
+  len.writeUInt32BE(body.length);
+  return Buffer.concat([len, body]);
+}
+
+/**
+ * Encodes an Ed25519 key pair in the "openssh-key-v1" format (OpenSSH's PROTOCOL.key), unencrypted.
+ * We write it ourselves because ssh2's generateKeyPairSync drops leading zero bytes of the public
+ * key, which makes about one key in 256 unreadable (mscdex/ssh2 issues 1390 and 1513).
+ */
+export function opensshEd25519(seed: Buffer, pub: Buffer): { privateKey: string; publicBlob: Buffer } {
+  const publicBlob = Buffer.concat([sshString('ssh-ed25519'), sshString(pub)]);
+  const check = randomBytes(4);
+  let secret = Buffer.concat([
+    check, check,
+    sshString('ssh-ed25519'), sshString(pub), sshString(Buffer.concat([seed, pub])), sshString(''),
+  ]);
+  const pad = (8 - (secret.length % 8)) % 8;
+  secret = Buffer.concat([secret, Buffer.from([1, 2, 3, 4, 5, 6, 7].slice(0, pad))]);
+  const one = Buffer.alloc(4);
+  one.writeUInt32BE(1);
+  const body = Buffer.concat([
+    Buffer.from('openssh-key-v1\0', 'latin1'),
+    sshString('none'), sshString('none'), sshString(''), one,
+    sshString(publicBlob), sshString(secret),
+  ]);
+  const b64 = body.toString('base64').replace(/.{1,70}/g, '$&\n');
+  return { privateKey: `-----BEGIN OPENSSH PRIVATE KEY-----\n${b64}-----END OPENSSH PRIVATE KEY-----\n`, publicBlob };
+}
+
 export function freshKey(): SessionKey {
-  const pair = utils.generateKeyPairSync('ed25519');
-  const parsed = utils.parseKey(pair.private);
-  if (parsed instanceof Error) throw parsed;
-  const key = Array.isArray(parsed) ? parsed[0] : parsed;
-  return { privateKey: pair.private, publicBlob: key.getPublicSSH() };
+  const { publicKey, privateKey } = generateKeyPairSync('ed25519');
+  const jwk = privateKey.export({ format: 'jwk' });
+  const seed = Buffer.from(jwk.d as string, 'base64url');
+  const pub = Buffer.from(publicKey.export({ format: 'jwk' }).x as string, 'base64url');
+  const key = opensshEd25519(seed, pub);
+  const parsed = utils.parseKey(key.privateKey);
+  if (parsed instanceof Error || Array.isArray(parsed) || !parsed.getPublicSSH().equals(key.publicBlob))
+    throw new Error('could not make a session key');
+  return key;
 }
 
 export function freshNonce(): Buffer {
