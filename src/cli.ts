@@ -56,7 +56,8 @@ export function buildProgram(start: (o: StartOptions) => void): Command {
     .enablePositionalOptions()
     .exitOverride()
     .configureOutput({ outputError: (str, write) => write(str) })
-    .action((opts: Common) => start({ ...common(opts), role: null, reverse: false, address: '', port: DEFAULT_PORT, startStep: 1 }));
+    .option('--port <n>', 'the port to wait on, and the one to connect to when an address has none', portArg, DEFAULT_PORT)
+    .action((opts: Common & { port: number }) => start({ ...common(opts), role: null, reverse: false, address: '', port: opts.port, startStep: 1 }));
 
   withCommon(program.command('helper'))
     .description('help a friend: wait for them to connect (or connect to them with --reverse)')
