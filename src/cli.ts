@@ -123,12 +123,13 @@ export function main(argv: string[]): void {
     const terminal = processTerminal();
     const r = run({ ...o, timeouts: DEFAULT_TIMEOUTS, events, terminal, cleanup });
     for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(sig, () => r.stop(sig));
-    process.stdout.on('error', () => {}); // a closed terminal (SIGHUP) must not crash the cleanup
     r.done.then(exit, (err) => {
       report(toHelpError(err));
       exit('internal');
     });
   };
+  // A closed terminal (SIGHUP) or a closed pipe (`| head`) must not turn into a crash report.
+  process.stdout.on('error', () => {});
   process.on('uncaughtException', (err) => {
     // Never a stack trace on the friend's screen: the session ends cleanly instead.
     events?.emit('failed', { reason: String(err && (err as Error).message) });
