@@ -119,7 +119,12 @@ export function serveFriend(stream: Duplex, hostKey: string, helperKey: Buffer, 
     hooks.onClose(error);
   }
   server.injectSocket(stream as never);
+  // Before a valid SSH greeting ssh2 reports nothing: a peer that sent garbage and went quiet, or
+  // half-closed, ends the session here instead of after the shell timeout.
   stream.on('close', () => finish(null));
+  stream.on('end', () => {
+    if (!conn) finish('the other side closed the connection before SSH started');
+  });
   return {
     close() {
       if (conn) conn.end();

@@ -3,6 +3,7 @@
 import type { Duplex } from 'node:stream';
 import { timingSafeEqual } from 'node:crypto';
 import { Client, type ClientChannel } from 'ssh2';
+import { HelpError } from '../errors';
 
 export interface HelperClientOptions {
   privateKey: string;
@@ -27,18 +28,24 @@ export function connectHelper(stream: Duplex, o: HelperClientOptions): Promise<H
     let lastError: string | null = null;
     const closeCbs: ((e: string | null) => void)[] = [];
     let settled = false;
+    let wrongHostKey = false;
+    const failure = (message: string) =>
+      wrongHostKey
+        ? new HelpError('protocol', 'Your friend\'s computer answered with a different key than the one checked with the code.',
+          'Someone may be in the middle: stop, and start again from the beginning.')
+        : new HelpError('lost', `The session could not start (${message}).`, 'Start again; if it happens again, check the network.');
     client.on('error', (err) => {
       lastError = err.message;
       if (!settled) {
         settled = true;
-        reject(new Error(err.message));
+        reject(failure(err.message));
       }
     });
     client.on('close', () => {
       for (const cb of closeCbs) cb(lastError);
       if (!settled) {
         settled = true;
-        reject(new Error(lastError ?? 'the connection closed while starting the session'));
+        reject(failure(lastError ?? 'the connection closed while starting the session'));
       }
     });
     client.on('ready', () => {
@@ -46,7 +53,7 @@ export function connectHelper(stream: Duplex, o: HelperClientOptions): Promise<H
         if (err) {
           settled = true;
           client.end();
-          return reject(err);
+          return reject(failure(err.message));
         }
         settled = true;
         resolve({
@@ -65,7 +72,11 @@ export function connectHelper(stream: Duplex, o: HelperClientOptions): Promise<H
       keepaliveInterval: 15_000,
       keepaliveCountMax: 4,
       // Only the host key the friend's program sent in the verified handshake.
-      hostVerifier: (key: Buffer) => key.length === o.friendKey.length && timingSafeEqual(key, o.friendKey),
+      hostVerifier: (key: Buffer) => {
+        const ok = key.length === o.friendKey.length && timingSafeEqual(key, o.friendKey);
+        wrongHostKey = !ok;
+        return ok;
+      },
     });
   });
 }
