@@ -16,7 +16,8 @@ export type EventName =
   | 'request-refused'
   | 'resized'
   | 'session-ended'
-  | 'failed';
+  | 'failed'
+  | 'log';
 
 export interface EventLog {
   emit(event: EventName, fields?: Record<string, unknown>): void;

@@ -7,7 +7,9 @@ import type { EventLog } from '../events';
 import { freshKey } from '../net/keys';
 import { describeMs, dialPeer, waitForPeer, type Identity, type Timeouts, type Verifying } from '../net/rendezvous';
 import { localAddresses, parseAddress } from '../net/tcp';
+import { fullUI } from '../screens/full';
 import { plainUI, type WizardUI } from '../screens/plain';
+import { clockText, type ViewContext } from '../screens/view';
 import { dials, initialState, step, type Effect, type Role, type Step, type WizardEvent, type WizardState } from '../screens/wizard';
 import { runFriendSession } from './friend';
 import { runHelperSession } from './helper';
@@ -15,6 +17,8 @@ import type { Outcome } from './outcome';
 import type { Terminal } from './terminal';
 
 export interface RunOptions {
+  /** Line mode instead of the full-screen views (always so when input is not a terminal). */
+  plain: boolean;
   role: Role | null;
   reverse: boolean;
   address: string;
@@ -44,6 +48,7 @@ function userName(): string {
 export function run(o: RunOptions): Run {
   let state: WizardState = { ...initialState({ role: o.role, reverse: o.reverse, address: o.address, port: o.port }), step: o.startStep };
   let listeningPort: number | null = null;
+  let waitStartedAt = Date.now();
   let verifying: Verifying | null = null;
   let connectGen = 0;
   let abortConnect: AbortController | null = null;
@@ -88,6 +93,7 @@ export function run(o: RunOptions): Run {
 
   async function connect(gen: number) {
     abortConnect = new AbortController();
+    waitStartedAt = Date.now();
     const signal = abortConnect.signal;
     const role = state.role ?? 'friend';
     const other = role === 'friend' ? 'helper' : 'friend';
@@ -150,12 +156,15 @@ export function run(o: RunOptions): Run {
     }
   }
 
-  ui = plainUI({
-    input: o.terminal.input,
-    output: o.terminal.output,
-    context: () => ({ addresses: localAddresses(), listeningPort }),
-    dispatch,
+  const context = (): ViewContext => ({
+    addresses: localAddresses(),
+    listeningPort,
+    clock: clockText(Date.now(), waitStartedAt, o.waitMs),
   });
+  const tty = o.terminal.tty();
+  ui = !o.plain && tty
+    ? fullUI({ ...tty, term: o.terminal.term, utf8: o.terminal.utf8, context, dispatch, log: (text) => o.events.emit('log', { text }) })
+    : plainUI({ input: o.terminal.input, output: o.terminal.output, context, dispatch });
   ui.render(state);
   if (state.step === 4) perform({ type: 'connect' });
 

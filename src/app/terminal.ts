@@ -14,6 +14,8 @@ export interface Terminal {
   term: string;
   size(): TermSize;
   onResize(cb: () => void): void;
+  /** Both ends as terminals, for the full-screen views; null when either is not a terminal. */
+  tty(): { input: ReadStream; output: WriteStream } | null;
   /** Raw mode until cleanup runs (a no-op when input is not a terminal). */
   raw(cleanup: Cleanup): void;
 }
@@ -33,6 +35,7 @@ export function processTerminal(env: NodeJS.ProcessEnv = process.env): Terminal 
     onResize: (cb) => {
       if (output.isTTY) output.on('resize', cb);
     },
+    tty: () => (input.isTTY && output.isTTY ? { input, output } : null),
     raw(cleanup) {
       if (!input.isTTY) return;
       input.setRawMode(true);

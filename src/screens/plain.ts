@@ -44,7 +44,7 @@ export function plainUI(o: {
     render(s) {
       state = s;
       const screen = screenFor(s, o.context());
-      const text = format(screen, s.ended !== null);
+      const text = formatPlain(screen, s.ended !== null);
       if (text === last) return;
       last = text;
       o.output.write(text);
@@ -57,9 +57,19 @@ export function plainUI(o: {
   };
 }
 
-function format(s: Screen, ended: boolean): string {
+/** Line mode has no Esc, Tab or Ctrl-C keys of its own: each is a letter and Enter. */
+const PLAIN_KEYS: [RegExp, string][] = [
+  [/Esc: /g, 'b: '],
+  [/Tab: /g, 'r: '],
+  [/Ctrl-C: quit/g, 'q: quit'],
+  [/Enter: go on {3}/g, ''],
+];
+
+/** A screen as plain lines: the line mode, and what stays on the terminal after the full screens. */
+export function formatPlain(s: Screen, ended: boolean): string {
   const head = ended ? `== ${s.title} ==` : `== Step ${s.step} of 7: ${s.title} ==`;
-  return ['', head, ...s.lines, ...(s.keys ? [`[${s.keys}]`] : []), ''].join('\n') + '\n';
+  const keys = PLAIN_KEYS.reduce((k, [from, to]) => k.replace(from, to), s.keys);
+  return ['', head, ...(s.choices ?? []), ...s.lines, ...(keys ? [`[${keys}]`] : []), ''].join('\n') + '\n';
 }
 
 /** Maps one typed line to a wizard event, given the screen it was typed on. */

@@ -1,14 +1,21 @@
 // What each numbered screen says, as plain data: a pure function of the wizard's state. The plain
 // line renderer prints it; the full-screen views draw the same words.
 import { codeWords } from '../net/sas';
+import { bigText } from './bigfont';
 import { dials, type WizardState } from './wizard';
 
 export interface Screen {
   step: number;
   title: string;
   lines: string[];
-  /** The keys that work on this screen, in words. */
+  /** The keys that work on this screen, in words (full-screen names; plain.ts renames a few). */
   keys: string;
+  /** Numbered choices (step 2); the full-screen view marks the selected one. */
+  choices?: string[];
+  /** A text field on this screen, with its label ("Address: "). */
+  input?: string;
+  /** The code in big letters (step 5, friend). */
+  big?: string[];
 }
 
 export interface ViewContext {
@@ -16,6 +23,18 @@ export interface ViewContext {
   addresses: string[];
   /** The port actually listened on (may differ from the requested one when it was 0). */
   listeningPort: number | null;
+  /** Step 4's clock, e.g. "Waited 0:12. Gives up in 29:48." (full-screen only). */
+  clock?: string;
+}
+
+function mmss(ms: number): string {
+  const s = Math.max(0, Math.round(ms / 1000));
+  return `${Math.floor(s / 60)}:${String(s % 60).padStart(2, '0')}`;
+}
+
+/** Time waited and time left, for step 4. */
+export function clockText(now: number, startedAt: number, waitMs: number): string {
+  return `Waited ${mmss(now - startedAt)}. Gives up in ${mmss(startedAt + waitMs - now)}.`;
 }
 
 const other = (s: WizardState) => (s.role === 'friend' ? 'helper' : 'friend');
@@ -44,8 +63,9 @@ export function screenFor(s: WizardState, ctx: ViewContext): Screen {
       return {
         step: 2,
         title: 'Who are you?',
-        lines: ['1  I need help (my computer is the one to fix)', '2  I am helping someone'],
-        keys: '1 or 2: choose   b: back   q: quit',
+        lines: [],
+        choices: ['1  I need help (my computer is the one to fix)', '2  I am helping someone'],
+        keys: '1 or 2: choose   Enter: go on   Esc: back   q: quit',
       };
     case 3:
       return details(s, ctx, problem);
@@ -54,7 +74,7 @@ export function screenFor(s: WizardState, ctx: ViewContext): Screen {
         step: 4,
         title: 'Connecting',
         lines: [s.activity || 'Starting...'],
-        keys: 'b: back   q: quit',
+        keys: 'Esc: cancel   q: quit',
       };
     case 5:
       return verify(s);
@@ -81,8 +101,8 @@ export function screenFor(s: WizardState, ctx: ViewContext): Screen {
 
 function details(s: WizardState, ctx: ViewContext, problem: string[]): Screen {
   const reverseLine = s.reverse
-    ? `Reverse connection: ON (the ${s.role === 'friend' ? 'helper connects to you' : 'helper connects to the friend'}).  r: turn off`
-    : `Reverse connection: off.  r: turn on (if the ${s.role === 'friend' ? 'helper' : 'friend'} cannot accept connections)`;
+    ? `Reverse connection: ON (the ${s.role === 'friend' ? 'helper connects to you' : 'helper connects to the friend'}).`
+    : `Reverse connection: off (turn on if the ${s.role === 'friend' ? 'helper' : 'friend'} cannot accept connections).`;
   const firewall = 'Open the firewall port for me: not available yet (open it yourself if needed).';
   if (dials(s)) {
     const who = other(s);
@@ -97,7 +117,8 @@ function details(s: WizardState, ctx: ViewContext, problem: string[]): Screen {
         firewall,
         ...problem,
       ],
-      keys: 'Enter: connect   r: reverse   b: back   q: quit',
+      input: 'Address: ',
+      keys: 'Enter: connect   Tab: reverse   Esc: back   Ctrl-C: quit',
     };
   }
   const port = ctx.listeningPort ?? s.port;
@@ -117,7 +138,7 @@ function details(s: WizardState, ctx: ViewContext, problem: string[]): Screen {
       firewall,
       ...problem,
     ],
-    keys: 'Enter: start waiting   r: reverse   b: back   q: quit',
+    keys: 'Enter: start waiting   Tab: reverse   Esc: back   q: quit',
   };
 }
 
@@ -139,6 +160,7 @@ function verify(s: WizardState): Screen {
           ? (s.peerConfirmed ? 'Confirmed.' : 'Waiting for your helper to check the code...')
           : 'When your helper says the code matches, press y. If it does not match, press n.',
       ],
+      big: s.code ? bigText(s.code) : undefined,
       keys: s.localConfirmed ? 'q: quit' : 'y: the helper says it matches   n: stop',
     };
   }
@@ -154,7 +176,8 @@ function verify(s: WizardState): Screen {
     title: 'Check the code',
     lines: [`Connected to ${who}.`, 'Ask your friend to read the code on their screen.', 'Type the five symbols you hear, then press Enter.', ...check,
       ...(s.problem ? ['', `Problem: ${s.problem.message}`] : [])],
-    keys: s.codeCheck === 'match' ? 'q: quit' : 'type the code + Enter   q: quit',
+    input: s.codeCheck === 'match' ? undefined : 'Code: ',
+    keys: s.codeCheck === 'match' ? 'q: quit' : 'type the code + Enter   Ctrl-C: quit',
   };
 }
 

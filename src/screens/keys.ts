@@ -1,0 +1,76 @@
+// Keys to wizard events for the full-screen views: digits and arrows choose, Enter goes on, Esc
+// goes back, q (or Ctrl-C where a text field takes letters) quits. Pure: tested as a table.
+import { codesMatch, normalizeCode } from '../net/sas';
+import { parseAddress } from '../net/tcp';
+import { screenFor } from './view';
+import { dials, type WizardEvent, type WizardState } from './wizard';
+
+/** What the full-screen view keeps itself: the text being typed and the highlighted choice. */
+export interface FieldState {
+  typed: string;
+  selected: number;
+}
+
+export interface Key {
+  /** blessed's key name: 'enter', 'escape', 'tab', 'up', 'backspace', 'C-c', 'a', ...
+   * (blessed reports Enter twice, as 'return' and then 'enter': only 'enter' counts). */
+  name: string;
+  /** The printable character, if the key is one. */
+  ch?: string;
+}
+
+const MAX_TYPED = 200;
+
+export function keyToEvent(s: WizardState, f: FieldState, k: Key): { event: WizardEvent | null; field: FieldState } {
+  const none = { event: null, field: f };
+  const ev = (event: WizardEvent, field = f) => ({ event, field });
+  if (k.name === 'C-c') return ev({ type: 'quit' });
+  const hasField = screenFor(s, { addresses: [], listeningPort: null }).input !== undefined;
+  if (k.name === 'escape') return ev({ type: 'back' }, { ...f, typed: '' });
+  if (hasField) {
+    if (k.name === 'backspace') return { event: null, field: { ...f, typed: f.typed.slice(0, -1) } };
+    if (k.name === 'enter') return fieldEntered(s, f);
+    if (k.name === 'tab' && s.step === 3) return ev({ type: 'toggleReverse' }, { ...f, typed: '' });
+    if (k.ch && /^[\x20-\x7e]$/.test(k.ch) && f.typed.length < MAX_TYPED) return { event: null, field: { ...f, typed: f.typed + k.ch } };
+    return none;
+  }
+  if (k.ch === 'q' || k.ch === 'Q') return ev({ type: 'quit' });
+  const enter = k.name === 'enter';
+  switch (s.step) {
+    case 1:
+      return enter ? ev({ type: 'continue' }) : none;
+    case 2:
+      if (k.ch === '1') return ev({ type: 'chooseRole', role: 'friend' });
+      if (k.ch === '2') return ev({ type: 'chooseRole', role: 'helper' });
+      if (k.name === 'up' || k.name === 'down') return { event: null, field: { ...f, selected: f.selected === 0 ? 1 : 0 } };
+      return enter ? ev({ type: 'chooseRole', role: f.selected === 1 ? 'helper' : 'friend' }) : none;
+    case 3:
+      if (k.name === 'tab') return ev({ type: 'toggleReverse' });
+      return enter && !dials(s) ? ev({ type: 'continue' }) : none;
+    case 5:
+      if (s.role !== 'friend') return none;
+      if (k.ch === 'y' || k.ch === 'Y') return ev({ type: 'pressY' });
+      if (k.ch === 'n' || k.ch === 'N') return ev({ type: 'quit' });
+      return none;
+    default:
+      return none;
+  }
+}
+
+function fieldEntered(s: WizardState, f: FieldState): { event: WizardEvent | null; field: FieldState } {
+  const typed = f.typed.trim();
+  if (s.step === 3) {
+    const text = typed || s.address;
+    try {
+      parseAddress(text, s.port);
+      return { event: { type: 'setAddress', text, problem: null }, field: { ...f, typed: '' } };
+    } catch (err) {
+      return { event: { type: 'setAddress', text, problem: (err as Error).message }, field: f };
+    }
+  }
+  if (typed === '') return { event: null, field: f };
+  const n = normalizeCode(typed);
+  const field = { ...f, typed: '' };
+  if ('error' in n) return { event: { type: 'codeTyped', matches: false, invalid: n.error }, field };
+  return { event: { type: 'codeTyped', matches: s.code !== null && codesMatch(s.code, typed) }, field };
+}
