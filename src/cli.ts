@@ -6,6 +6,7 @@ import { EXIT, HelpError, toHelpError, type ExitCode } from './errors';
 import { openEventLog, type EventLog } from './events';
 import { DEFAULT_TIMEOUTS } from './net/rendezvous';
 import { DEFAULT_PORT, parseAddress, parsePort } from './net/tcp';
+import { fileMemory } from './app/memory';
 import { run } from './app/run';
 import { processTerminal } from './app/terminal';
 import type { Role, Step } from './screens/wizard';
@@ -121,7 +122,7 @@ export function main(argv: string[]): void {
   const start = (o: StartOptions) => {
     events = openEventLog(o.events);
     const terminal = processTerminal();
-    const r = run({ ...o, timeouts: DEFAULT_TIMEOUTS, events, terminal, cleanup });
+    const r = run({ ...o, timeouts: DEFAULT_TIMEOUTS, events, terminal, cleanup, memory: fileMemory() });
     for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(sig, () => r.stop(sig));
     r.done.then(exit, (err) => {
       report(toHelpError(err));

@@ -53,7 +53,7 @@ export interface Side {
 export function startSide(name: string, args: string[], o: { cols?: number; rows?: number; env?: Record<string, string> } = {}): Side {
   const dir = tempDir();
   const eventsFile = path.join(dir, 'events.jsonl');
-  const env = { ...process.env, TERM: 'xterm', LANG: 'C.UTF-8', ...o.env } as Record<string, string>;
+  const env = { ...process.env, TERM: 'xterm', LANG: 'C.UTF-8', REMOTE_HELP_CONFIG_DIR: dir, ...o.env } as Record<string, string>;
   const p = pty.spawn(process.execPath, [BIN, ...args, '--plain', '--events', eventsFile], {
     name: env.TERM, cols: o.cols ?? 80, rows: o.rows ?? 25, cwd: ROOT, env,
   });

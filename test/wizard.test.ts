@@ -113,3 +113,27 @@ test('every screen names its step and the keys that work on it', () => {
       assert.ok(sc.keys.length > 0, `${role} step ${stepNo} names its keys`);
     }
 });
+
+test('a failed connection in the wizard goes back to step 3 with the problem, ready to fix', () => {
+  const start: WizardState = { ...initialState({ role: 'friend' }), step: 4, address: 'helper.invalid' };
+  const { s, effects } = run(start, [{ type: 'connectFailed', message: 'The name "helper.invalid" could not be found.', next: 'Check the spelling.' }]);
+  assert.equal(s.step, 3);
+  assert.equal(s.ended, null);
+  assert.deepEqual(effects, []);
+  assert.match(screenFor(s, ctx).lines.join('\n'), /could not be found/);
+});
+
+test('the helper is shown each address as it is read aloud', () => {
+  const sc = screenFor({ ...initialState({ role: 'helper' }), step: 3 }, { addresses: ['192.0.2.10', '2001:db8::10'], listeningPort: 2300 });
+  const text = sc.lines.join('\n');
+  assert.match(text, /192 dot 0 dot 2 dot 10, port 2300/);
+  assert.match(text, /2 0 0 1, colon, d b 8, colon colon, 1 0, port 2300/);
+});
+
+test('the remembered helper address is offered to a friend, never to a helper', () => {
+  const s = initialState({ address: '192.0.2.10' });
+  const asFriend = step({ ...s, step: 2 }, { type: 'chooseRole', role: 'friend' }).state;
+  const asHelper = step({ ...s, step: 2 }, { type: 'chooseRole', role: 'helper' }).state;
+  assert.equal(asFriend.address, '192.0.2.10');
+  assert.equal(asHelper.address, '');
+});

@@ -13,6 +13,7 @@ import { clockText, type ViewContext } from '../screens/view';
 import { dials, initialState, step, type Effect, type Role, type Step, type WizardEvent, type WizardState } from '../screens/wizard';
 import { runFriendSession } from './friend';
 import { runHelperSession } from './helper';
+import type { Memory } from './memory';
 import type { Outcome } from './outcome';
 import type { Terminal } from './terminal';
 
@@ -29,6 +30,7 @@ export interface RunOptions {
   events: EventLog;
   terminal: Terminal;
   cleanup: Cleanup;
+  memory: Memory;
 }
 
 export interface Run {
@@ -46,7 +48,10 @@ function userName(): string {
 }
 
 export function run(o: RunOptions): Run {
-  let state: WizardState = { ...initialState({ role: o.role, reverse: o.reverse, address: o.address, port: o.port }), step: o.startStep };
+  const friendDials = o.role !== 'helper' && !o.reverse;
+  const address = o.address || (friendDials ? o.memory.lastHelper() : '');
+  const memoryNote = friendDials ? o.memory.note() : null;
+  let state: WizardState = { ...initialState({ role: o.role, reverse: o.reverse, address, port: o.port }), step: o.startStep };
   let listeningPort: number | null = null;
   let waitStartedAt = Date.now();
   let verifying: Verifying | null = null;
@@ -131,7 +136,10 @@ export function run(o: RunOptions): Run {
       const verified = await v.finished;
       if (state.ended) return verified.stream.destroy();
       ui?.stop();
-      const onStarted = () => dispatch({ type: 'sessionStarted' });
+      const onStarted = () => {
+        if (role === 'friend' && dials(state)) o.memory.remember(state.address);
+        dispatch({ type: 'sessionStarted' });
+      };
       let ended: Promise<Outcome>;
       if (role === 'friend') {
         const f = runFriendSession({ verified, hostKey: me.key.privateKey, terminal: o.terminal, events: o.events, cleanup: o.cleanup, onStarted });
@@ -151,6 +159,9 @@ export function run(o: RunOptions): Run {
       const e = toHelpError(err);
       if (!(err instanceof HelpError)) o.events.emit('failed', { reason: e.message });
       else o.events.emit('failed', { reason: e.message, code: e.code });
+      // In the wizard, a wrong address or nobody there is fixed on step 3, not by starting over.
+      if (o.startStep < 4 && e.code === 'connect' && state.step === 4 && dials(state))
+        return dispatch({ type: 'connectFailed', message: e.message, next: e.next });
       o.cleanup.run();
       dispatch({ type: 'failed', message: e.message, next: e.next, exit: e.code });
     }
@@ -160,6 +171,7 @@ export function run(o: RunOptions): Run {
     addresses: localAddresses(),
     listeningPort,
     clock: clockText(Date.now(), waitStartedAt, o.waitMs),
+    memoryNote,
   });
   const tty = o.terminal.tty();
   ui = !o.plain && tty

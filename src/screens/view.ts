@@ -25,6 +25,15 @@ export interface ViewContext {
   listeningPort: number | null;
   /** Step 4's clock, e.g. "Waited 0:12. Gives up in 29:48." (full-screen only). */
   clock?: string;
+  /** Said on the friend's step 3 when the address cannot be remembered (read-only disk). */
+  memoryNote?: string | null;
+}
+
+/** An address as it is read aloud over the phone: "192 dot 0 dot 2 dot 10". */
+export function spoken(address: string): string {
+  if (address.includes(':'))
+    return address.split(':').map((g) => (g === '' ? '' : g.split('').join(' '))).join(', colon, ').replace(/(, colon, ){2,}/g, ', colon colon, ');
+  return address.split('.').join(' dot ');
 }
 
 function mmss(ms: number): string {
@@ -112,6 +121,7 @@ function details(s: WizardState, ctx: ViewContext, problem: string[]): Screen {
       lines: [
         `Type the address your ${who} tells you, then press Enter.`,
         s.address ? `Last time: ${s.address} (press Enter to use it)` : 'Example: 192.0.2.10 or 192.0.2.10:2222',
+        ...(ctx.memoryNote ? [ctx.memoryNote] : []),
         '',
         reverseLine,
         firewall,
@@ -129,7 +139,8 @@ function details(s: WizardState, ctx: ViewContext, problem: string[]): Screen {
     title: `What to tell your ${other(s)}`,
     lines: [
       `Read this to your ${other(s)}:`,
-      ...addrs.map((a) => `   address ${a}   port ${port}`),
+      ...ctx.addresses.flatMap((a) => [`   address ${a}   port ${port}`, `      (say: ${spoken(a)}, port ${port})`]),
+      ...(ctx.addresses.length === 0 ? addrs : []),
       ...(allPrivate && ctx.addresses.length > 0
         ? ['', 'These addresses are private: from another network, forward port ' + port + ' on your router to this machine.']
         : []),

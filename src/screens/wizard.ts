@@ -41,6 +41,8 @@ export type WizardEvent =
   | { type: 'peerConfirmed' }
   | { type: 'sessionStarted' }
   | { type: 'failed'; message: string; next: string; exit: ExitCode }
+  /** Connecting failed in a way the person can fix on step 3 (a wrong address, nobody there). */
+  | { type: 'connectFailed'; message: string; next: string }
   | { type: 'ended'; message: string; next: string; exit: ExitCode };
 
 export type Effect =
@@ -94,7 +96,8 @@ export function step(s: WizardState, e: WizardEvent): Result {
       if (e.type === 'continue') return go(s, { step: s.role ? 3 : 2, problem: null });
       return same(s);
     case 2:
-      if (e.type === 'chooseRole') return go(s, { step: 3, role: e.role, problem: null });
+      // The remembered address is the last helper's: it means nothing to a helper.
+      if (e.type === 'chooseRole') return go(s, { step: 3, role: e.role, problem: null, address: e.role === 'helper' ? '' : s.address });
       if (e.type === 'back') return go(s, { step: 1 });
       return same(s);
     case 3:
@@ -103,6 +106,7 @@ export function step(s: WizardState, e: WizardEvent): Result {
       if (e.type === 'activity') return go(s, { activity: e.text });
       if (e.type === 'codeShown') return go(s, { step: 5, code: e.code, peer: e.peer, problem: null });
       if (e.type === 'back') return go(s, { step: 3, activity: '' }, [{ type: 'cancelConnect' }]);
+      if (e.type === 'connectFailed') return go(s, { step: 3, activity: '', problem: { message: e.message, next: e.next } });
       return same(s);
     case 5:
       return verify(s, e);
