@@ -122,7 +122,8 @@ function details(s: WizardState, e: WizardEvent): Result {
   if (e.type === 'back') return go(s, { step: 2, problem: null });
   if (e.type === 'toggleReverse') return go(s, { reverse: !s.reverse, problem: null });
   if (e.type === 'setAddress') {
-    if (e.problem) return go(s, { address: e.text, problem: { message: e.problem, next: 'Check the address and type it again.' } });
+    // A bad address is not kept: "Last time" must only ever offer one that could be used.
+    if (e.problem) return go(s, { problem: { message: e.problem, next: 'Check the address and type it again.' } });
     return go(s, { address: e.text, step: 4, problem: null, activity: '' }, [{ type: 'connect' }]);
   }
   if (e.type === 'continue' && !dials(s)) return go(s, { step: 4, problem: null, activity: '' }, [{ type: 'connect' }]);
