@@ -147,8 +147,10 @@ export function run(o: RunOptions): Run {
         ended = f.ended;
       } else {
         const h = await runHelperSession({ verified, privateKey: me.key.privateKey, terminal: o.terminal, events: o.events, cleanup: o.cleanup, onStarted });
-        stopSession = () => h.stop();
-        ended = h.ended;
+        // A signal ends the helper's side like ~., but the exit status says it was a signal.
+        let signalled = false;
+        stopSession = () => ((signalled = true), h.stop());
+        ended = h.ended.then((out) => (signalled ? { ...out, exit: 'signal', message: 'remote-help was stopped. You left the session.' } : out));
       }
       const outcome = await ended;
       o.cleanup.run(); // the terminal is itself again before the last screen is printed
