@@ -85,7 +85,7 @@ function log(s: string) {
 const SHELL_ENV = { SHELL: '/bin/bash', HISTFILE: '/dev/null' };
 // --profile DIR: remote-help's two processes write V8 CPU profiles there (open in Chrome DevTools).
 const PROFILE = opt('--profile');
-const RH_ENV: Record<string, string> = PROFILE ? { ...SHELL_ENV, NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${path.resolve(PROFILE)}` } : SHELL_ENV;
+const RH = PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(PROFILE)}`, BIN] : [BIN];
 
 function readEvents(file: string): { event: string; [k: string]: unknown }[] {
   try {
@@ -114,10 +114,10 @@ async function rhPair(link: Link | null = null): Promise<Pair> {
   const port = await freePort();
   const hEvents = path.join(dir, 'helper.jsonl');
   const fEvents = path.join(dir, 'friend.jsonl');
-  const helper = new Term('helper', process.execPath, [BIN, 'helper', '--port', String(port), '--plain', '--events', hEvents], { env: RH_ENV });
+  const helper = new Term('helper', process.execPath, [...RH, 'helper', '--port', String(port), '--plain', '--events', hEvents], { env: SHELL_ENV });
   await until('the helper to listen', () => readEvents(hEvents).some((e) => e.event === 'listening'), 20_000, 5);
   const proxy = await startProxy(port, link);
-  const friend = new Term('friend', process.execPath, [BIN, 'friend', `127.0.0.1:${proxy.port}`, '--plain', '--events', fEvents], { env: RH_ENV });
+  const friend = new Term('friend', process.execPath, [...RH, 'friend', `127.0.0.1:${proxy.port}`, '--plain', '--events', fEvents], { env: SHELL_ENV });
   const shown = await until('the code on the friend side', () => readEvents(fEvents).find((e) => e.event === 'code-shown'), 30_000, 2);
   await helper.waitFor('Type the five symbols', 30_000);
   helper.mark();
