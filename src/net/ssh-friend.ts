@@ -25,6 +25,21 @@ function sameKey(a: Buffer, b: Buffer): boolean {
   return a.length === b.length && timingSafeEqual(a, b);
 }
 
+// ssh2 never answers a client's CHANNEL_CLOSE on a session channel that got no stream (every
+// request on it refused) and keeps its number: OpenSSH's client then waits forever after a refused
+// exec or sftp, and each such channel stays allocated. Answer the close and free the number.
+function closeBareSession(client: Connection, session: unknown): void {
+  const s = session as { _channel?: unknown; _chanInfo?: { incoming: { id: number }; outgoing: { id: number } } };
+  const c = client as unknown as { _protocol?: { channelClose(id: number): void }; _chanMgr?: { remove(id: number): void } };
+  if (s._channel || !s._chanInfo || !c._protocol) return;
+  try {
+    c._chanMgr?.remove(s._chanInfo.incoming.id);
+    c._protocol.channelClose(s._chanInfo.outgoing.id);
+  } catch {
+    // the connection is already going away
+  }
+}
+
 export function serveFriend(stream: Duplex, hostKey: string, helperKey: Buffer, hooks: FriendServerHooks): { close(): void } {
   const pinned = parsePublicBlob(helperKey);
   let conn: Connection | null = null;
@@ -48,6 +63,7 @@ export function serveFriend(stream: Duplex, hostKey: string, helperKey: Buffer, 
           return reject();
         }
         const session = accept();
+        session.on('close', () => closeBareSession(client, session));
         let size: WindowSize | null = null;
         let term: string | null = null;
         session.on('pty', (ok, _no, info) => {
