@@ -78,6 +78,8 @@ test('hundreds of abusive connections: the friend still gets in, fds and memory 
   track(burst);
   burst.forEach((s) => s.destroy());
   const abusive = ports.size;
+  const fdPeak = fdCount(helper.pid);
+  const rssPeak = rssKb(helper.pid);
   assert.equal(abusive, 530);
 
   // Give the helper a second to read what was sent, then hang up on the ones still open (those the
@@ -131,7 +133,7 @@ test('hundreds of abusive connections: the friend still gets in, fds and memory 
     .catch(() => {});
   const fd1 = fdCount(helper.pid);
   const rss1 = rssKb(helper.pid);
-  t.diagnostic(`screen grew ${helper.output().length - screen0} chars; abusive connections: ${total}; fds ${fd0} -> ${fd1} (the friend's connection open); RSS ${rss0} -> ${rss1} kB; friend reached the code in ${promptMs} ms`);
+  t.diagnostic(`screen grew ${helper.output().length - screen0} chars; abusive connections: ${total}; fds ${fd0} -> peak ${fdPeak} -> ${fd1} (the friend's connection open); RSS ${rss0} -> ${rssPeak} -> ${rss1} kB; friend reached the code in ${promptMs} ms`);
   assert.ok(fd1 <= fd0 + 2, `fds came back: ${fd0} before, ${fd1} after (the friend's connection counts 1)`);
   assert.ok(rss1 - rss0 < 40 * 1024, `RSS ${rss0} kB before, ${rss1} kB after`);
 
