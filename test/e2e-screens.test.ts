@@ -209,13 +209,16 @@ test('screens: resizing either terminal during the session resizes the shared sh
   await sttySize(30, 100); // now the helper is the smaller on both axes
   await resize(s.helper, 90, 35);
   await sttySize(35, 90);
+  // Back one at a time, each seen in the shared shell before the next, so that both terminals are
+  // their first size again before the hotkey (stty -a compares rows and columns too).
   await resize(s.helper, 100, 30);
+  await sttySize(30, 100);
   await resize(s.friend, 80, 25);
   await sttySize(25, 80);
   await endWithHotkey(s);
 });
 
-test('screens: Esc walks back from step 4 to 3 to 2 to 1', async (t) => {
+test('screens: Tab and a bad address on step 3; Esc walks back from step 4 to 3 to 2 to 1', async (t) => {
   const { dir, tmux } = await setup(t);
   const deadPort = await freePort(); // nobody listens: step 4 keeps trying
   const friend = await terminal(tmux, 'friend', FRIEND, dir);
@@ -225,6 +228,19 @@ test('screens: Esc walks back from step 4 to 3 to 2 to 1', async (t) => {
   await onStep(friend, 2, 'Who are you?');
   await friend.type('1');
   await onStep(friend, 3, "Your helper's address");
+  // Tab turns the reverse connection on and off again.
+  await friend.key('Tab');
+  await see(friend, 'Reverse connection: ON');
+  await friend.key('Tab');
+  await see(friend, 'Reverse connection: off');
+  await onStep(friend, 3, "Your helper's address");
+  // Not an address: a plain problem on the same screen; Backspace and type it again.
+  await friend.type('a b');
+  await friend.key('Enter');
+  await see(friend, /Problem: "a b" is not an address/);
+  await onStep(friend, 3, "Your helper's address");
+  await friend.key('BSpace', 'BSpace', 'BSpace');
+  await see(friend, /Address: _/);
   await friend.type('127.0.0.1');
   await friend.key('Enter');
   await onStep(friend, 4, 'Connecting');
@@ -240,6 +256,39 @@ test('screens: Esc walks back from step 4 to 3 to 2 to 1', async (t) => {
   const r = await f.finished();
   assert.equal(r.exit, 8);
   assert.equal(r.after, r.before, 'terminal settings unchanged');
+  noStackTrace(await friend.screen(), 'friend');
+});
+
+test('screens: the helper goes back from waiting with Esc, waits again on the same port, and Esc on step 5 stops', async (t) => {
+  const { dir, tmux } = await setup(t);
+  const port = await freePort();
+  const helper = await terminal(tmux, 'helper', HELPER, dir);
+  const friend = await terminal(tmux, 'friend', FRIEND, dir);
+  const h = await launch(helper, dir, `--port ${port} --wait 1`);
+  await onStep(helper, 1, 'Welcome to remote-help');
+  await helper.key('Enter');
+  await onStep(helper, 2, 'Who are you?');
+  await helper.type('2');
+  await onStep(helper, 3, 'What to tell your friend');
+  await helper.key('Enter');
+  await onStep(helper, 4, 'Connecting');
+  await see(helper, new RegExp(`Waiting for your friend to connect to[\\s\\S]*port[\\s│]+${port}`));
+  await helper.key('Escape');
+  await onStep(helper, 3, 'What to tell your friend');
+  await helper.key('Enter'); // the same port again: the first wait must have let it go
+  await onStep(helper, 4, 'Connecting');
+  await see(helper, new RegExp(`Waiting for your friend to connect to[\\s\\S]*port[\\s│]+${port}`));
+  const f = await launch(friend, dir, `friend 127.0.0.1:${port} --plain --wait 1`);
+  await friend.waitFor('== Step 5 of 7: Read the code to your helper ==');
+  await onStep(helper, 5, 'Check the code');
+  await helper.key('Escape');
+  await helper.waitFor('You stopped remote-help. Nothing was shared.');
+  const hr = await h.finished();
+  assert.equal(hr.exit, 8, "the helper's exit status: cancelled");
+  assert.equal(hr.after, hr.before, "the helper's terminal settings are as before");
+  const fr = await f.finished();
+  assert.equal(fr.exit, 4, "the friend's exit status when the helper stops at the code");
+  noStackTrace(await helper.screen(), 'helper');
   noStackTrace(await friend.screen(), 'friend');
 });
 
