@@ -20,10 +20,15 @@ const cleanups: (() => void)[] = [];
 export function onCleanup(f: () => void) {
   cleanups.push(f);
 }
+/** Exits of our direct children: waited for after cleanup, so none is left unreaped. */
+const exits: Promise<unknown>[] = [];
+export async function reaped(ms = 2000) {
+  await Promise.race([Promise.all(exits), sleep(ms)]);
+}
 export function cleanupAll() {
-  // Snapshot our whole process tree first (shells under sshd, floods under a friend's shell),
-  // then run the registered cleanups, then kill whatever of the snapshot is left.
-  const tree = descendants(process.pid);
+  // Our whole process tree first (shells under sshd, floods under a friend's shell), children
+  // before parents, then the registered cleanups (proxies, temporary files).
+  killBottomUp(descendants(process.pid));
   while (cleanups.length) {
     try {
       cleanups.pop()!();
@@ -31,13 +36,38 @@ export function cleanupAll() {
       // best effort
     }
   }
-  for (const pid of tree) {
-    try {
-      process.kill(pid, 'SIGCONT');
-      process.kill(pid, 'SIGKILL');
-    } catch {
-      // gone
+}
+
+const pause = new Int32Array(new SharedArrayBuffer(4));
+function alive(pid: number): boolean {
+  const s = stat(pid);
+  return s !== null && s.state !== 'Z';
+}
+
+/**
+ * SIGKILLs pids children first, waiting for each layer to be reaped by its (still living) parent,
+ * so nothing is left as a zombie under an init that does not reap. Synchronous, at most maxMs.
+ */
+export function killBottomUp(pids: number[], maxMs = 2000) {
+  const deadline = Date.now() + maxMs;
+  let left = pids.filter(alive);
+  while (left.length && Date.now() < deadline) {
+    const parents = new Set(left.map((p) => stat(p)?.ppid));
+    for (const p of left) {
+      if (parents.has(p) && Date.now() < deadline - 200) continue; // a parent: after its children
+      try {
+        process.kill(p, 'SIGCONT');
+        process.kill(p, 'SIGKILL');
+      } catch {
+        // gone
+      }
     }
+    Atomics.wait(pause, 0, 0, 10);
+    // Gone means reaped; a zombie still waits for its parent, so the parent is not killed yet.
+    left = left.filter((p) => {
+      const s = stat(p);
+      return s !== null && !(s.state === 'Z' && s.ppid === 1);
+    });
   }
 }
 
@@ -129,6 +159,7 @@ export class Term {
         this.exitedAt = now();
         resolve({ code: e.exitCode, signal: e.signal ?? 0 });
       }));
+    exits.push(this.exited);
     onCleanup(() => this.kill());
   }
   get pid() {
@@ -256,22 +287,16 @@ export async function startSshd(): Promise<Sshd> {
     '',
   ].join('\n'));
   const child: ChildProcess = spawn(SSHD, ['-D', '-e', '-f', config, '-p', String(port), '-h', hostKey], { stdio: ['ignore', 'ignore', 'pipe'] });
+  exits.push(new Promise((r) => (child.exitCode !== null || child.signalCode !== null ? r(null) : child.once('exit', r))));
   let err = '';
   child.stderr!.on('data', (d) => (err = (err + d).slice(-2000)));
   const stop = () => {
-    // The listener and every per-connection sshd (and shells) below it.
-    const tree = child.pid ? descendants(child.pid) : [];
+    // Every per-connection sshd (and shell) below the listener first, then the listener.
+    if (child.pid) killBottomUp(descendants(child.pid));
     try {
       child.kill('SIGKILL');
     } catch {
       // gone
-    }
-    for (const p of tree) {
-      try {
-        process.kill(p, 'SIGKILL');
-      } catch {
-        // gone
-      }
     }
   };
   onCleanup(stop);

@@ -8,7 +8,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { sessionProcesses } from '../src/session/processes';
 import {
-  BIN, PROMPT, ROOT, Term, cleanupAll, comm, descendants, freePort, median, now, peakRssMB, quantile, sleep,
+  BIN, PROMPT, ROOT, Term, cleanupAll, comm, descendants, freePort, killBottomUp, reaped, median, now, peakRssMB, quantile, sleep,
   startProxy, startSshd, tempDir, until, type Link, type Sshd,
 } from './lib';
 
@@ -175,13 +175,9 @@ async function sshSession(sshd: Sshd, link: Link | null = null): Promise<SshSess
       client.kill();
       await Promise.race([client.exited, sleep(3000)]);
       proxy.close();
-      for (const p of mine) {
-        try {
-          process.kill(p, 'SIGKILL');
-        } catch {
-          // gone
-        }
-      }
+      // sshd ends the session itself once the client is gone; only stragglers are killed.
+      await until('sshd to end the session', () => mine.every((p) => !fs.existsSync(`/proc/${p}`)), 2000, 10).catch(() => {});
+      killBottomUp(mine);
     },
   };
 }
@@ -510,7 +506,7 @@ function finish(code: number) {
   if (exiting) return;
   exiting = true;
   cleanupAll();
-  process.exit(code);
+  void reaped().then(() => process.exit(code));
 }
 for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(sig, () => finish(130));
 main().then(() => finish(0), (err) => {
