@@ -114,6 +114,8 @@ function firstDifference(a: string, b: string): string {
 test('golden screens: the full-screen views as tmux shows them', { concurrency: 6 }, async (t) => {
   const tmux = new TmuxServer();
   t.after(() => tmux.kill());
+  // Each screen's session closes when it quits: this one keeps the server up until kill().
+  await tmux.pane('keeper', { cols: 80, rows: 25, env: { TERM: 'linux', LANG: 'C', LC_ALL: '' }, cwd: ROOT });
   await Promise.all(CASES.map((c) => t.test(c.name, async () => {
     const pane = await tmux.pane(c.name, { cols: c.cols, rows: c.rows, env: { TERM: c.term, LANG: c.lang, LC_ALL: '' }, cwd: ROOT });
     const json = JSON.stringify(c.state);
@@ -126,12 +128,17 @@ test('golden screens: the full-screen views as tmux shows them', { concurrency: 
     if (UPDATE) {
       fs.mkdirSync(GOLDEN, { recursive: true });
       fs.writeFileSync(file, got);
-      return;
+    } else {
+      assert.ok(fs.existsSync(file), `${file} exists (run with UPDATE_GOLDEN=1 to create it)`);
+      const want = fs.readFileSync(file, 'utf8');
+      assert.ok(got === want, `${c.name} differs from ${file}, first difference at ${firstDifference(got, want)}\nscreen:\n${got}`);
     }
-    assert.ok(fs.existsSync(file), `${file} exists (run with UPDATE_GOLDEN=1 to create it)`);
-    const want = fs.readFileSync(file, 'utf8');
-    assert.ok(got === want, `${c.name} differs from ${file}, first difference at ${firstDifference(got, want)}\nscreen:\n${got}`);
-    // q (no text field) or Ctrl-C (everywhere) quits the fixture: the pane closes.
-    await pane.key(c.state.step === 3 && c.state.role === 'friend' ? 'C-c' : 'q');
+    // Ctrl-C quits every screen (the fixture ran with exec, so its pane and session close).
+    await pane.key('C-c');
+    const deadline = Date.now() + 5000;
+    while ((await tmux.tmux('list-sessions', '-F', '#{session_name}').catch(() => '')).split('\n').includes(c.name)) {
+      if (Date.now() > deadline) throw new Error(`${c.name}: Ctrl-C did not end the screen; it shows:\n${await tmux.tmux('capture-pane', '-p', '-t', c.name)}`);
+      await sleep(50);
+    }
   })));
 });
