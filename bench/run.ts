@@ -244,8 +244,9 @@ async function echoLatencies(t: Term, keys: number, perKeyMs: number): Promise<n
 }
 
 /** Prints `bytes` of text in the shell; seconds until the end marker shows up here, and bytes seen. */
-async function bulk(t: Term, bytes: number): Promise<{ mbps: number; seconds: number; seen: number }> {
+async function bulk(t: Term, bytes: number): Promise<{ mbps: number; seconds: number; seen: number; harnessCpu: number }> {
   t.mark();
+  const cpu0 = process.cpuUsage();
   const cmd = `yes 0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789ab | head -c ${bytes}; echo; echo BULK-$((40+2))-END`;
   const b0 = t.bytes;
   const t0 = now();
@@ -253,7 +254,20 @@ async function bulk(t: Term, bytes: number): Promise<{ mbps: number; seconds: nu
   const t1 = await t.waitFor('BULK-42-END', 600_000);
   await t.waitFor(PROMPT, 20_000);
   const seconds = (t1 - t0) / 1000;
-  return { seconds, mbps: bytes / 1e6 / seconds, seen: t.bytes - b0 };
+  const cpu = process.cpuUsage(cpu0);
+  // The harness reads the screens itself: its share of one CPU says whether it limits the figure.
+  return { seconds, mbps: bytes / 1e6 / seconds, seen: t.bytes - b0, harnessCpu: (cpu.user + cpu.system) / 1e6 / seconds };
+}
+
+/** CPU seconds (user + system) a process has used, from /proc/PID/stat. */
+function cpuSeconds(pid: number): number {
+  try {
+    const st = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = st.slice(st.lastIndexOf(')') + 2).split(' ');
+    return (Number(f[11]) + Number(f[12])) / 100; // utime, stime in clock ticks (USER_HZ = 100)
+  } catch {
+    return NaN;
+  }
 }
 
 /** Starts the flood in the shell and waits until `watch` shows it. */
@@ -303,14 +317,21 @@ const scenarios: Scenario[] = [
       const local: number[] = [];
       const mem = { fi: [] as number[], hi: [] as number[], fb: [] as number[], hb: [] as number[], si: [] as number[], ci: [] as number[], sb: [] as number[], cb: [] as number[] };
       const seen: number[] = [];
+      const hcpu = { rh: [] as number[], ssh: [] as number[], local: [] as number[] };
+      const pcpu = { friend: [] as number[], helper: [] as number[] };
       const runRh = () => withPair(null, async (p) => {
         await sleep(200);
         mem.fi.push(peakRssMB(p.friend.pid));
         mem.hi.push(peakRssMB(p.helper.pid));
+        const f0 = cpuSeconds(p.friend.pid);
+        const h0 = cpuSeconds(p.helper.pid);
         const r = await bulk(p.helper, C.bulkBytes);
+        pcpu.friend.push((cpuSeconds(p.friend.pid) - f0) / r.seconds);
+        pcpu.helper.push((cpuSeconds(p.helper.pid) - h0) / r.seconds);
         mem.fb.push(peakRssMB(p.friend.pid));
         mem.hb.push(peakRssMB(p.helper.pid));
         seen.push(r.seen / C.bulkBytes);
+        hcpu.rh.push(r.harnessCpu);
         rh.push(r.mbps);
       });
       const sum = (pids: number[]) => pids.reduce((a, p) => a + (peakRssMB(p) || 0), 0);
@@ -321,13 +342,16 @@ const scenarios: Scenario[] = [
         const r = await bulk(s.client, C.bulkBytes);
         mem.sb.push(sum(s.serverPids()));
         mem.cb.push(peakRssMB(s.client.pid));
+        hcpu.ssh.push(r.harnessCpu);
         ssh.push(r.mbps);
       });
       const runLocal = async () => {
         const t = new Term('script', 'script', ['-qfc', '/bin/bash', '/dev/null'], { env: SHELL_ENV });
         try {
           await t.waitFor(PROMPT, 20_000);
-          local.push((await bulk(t, C.bulkBytes)).mbps);
+          const r = await bulk(t, C.bulkBytes);
+          hcpu.local.push(r.harnessCpu);
+          local.push(r.mbps);
         } finally {
           t.kill();
         }
@@ -337,7 +361,8 @@ const scenarios: Scenario[] = [
         for (const f of order) await f();
       }
       const mb = (C.bulkBytes / 1e6).toFixed(0);
-      const seenNote = `helper saw ${(median(seen) * 100).toFixed(0)}% of the bytes`;
+      const pct = (x: number[]) => `${(median(x) * 100).toFixed(0)}%`;
+      const seenNote = `helper saw ${pct(seen)} of the bytes (with the ptys' CR); CPU of one core: friend ${pct(pcpu.friend)}, helper ${pct(pcpu.helper)}, harness ${pct(hcpu.rh)} (harness with OpenSSH ${pct(hcpu.ssh)}, local pty ${pct(hcpu.local)})`;
       record('bulk_vs_openssh', 'MB/s', rh, 'ssh -tt', ssh, { better: 'higher', target: '>= 1.0x OpenSSH', met: (_a, _b, r) => r >= 1.0, note: `${mb} MB printed in the shell, timed at the helper; ${seenNote}` });
       record('bulk_vs_local_pty', 'MB/s', rh, 'script (local pty)', local, { better: 'higher', target: '>= 0.9x local pty', met: (_a, _b, r) => r >= 0.9, note: `${mb} MB; ${seenNote}` });
       const memNote = 'peak RSS (VmHWM); OpenSSH server side = sum of its sshd processes for the connection';
