@@ -101,8 +101,8 @@ function noStackTrace(screen: string, who: string) {
   assert.doesNotMatch(screen, /Error:/, `${who}: no "Error:" on the screen`);
 }
 
-/** Both sides from step 1 of the full screens to the shared shell, with the keys the screens name. */
-async function walkToSession(tmux: TmuxServer, dir: string) {
+/** Both sides from step 1 of the full screens to step 5, with the keys the screens name. */
+async function walkToCode(tmux: TmuxServer, dir: string) {
   const port = await freePort();
   const friend = await terminal(tmux, 'friend', FRIEND, dir);
   const helper = await terminal(tmux, 'helper', HELPER, dir);
@@ -138,10 +138,16 @@ async function walkToSession(tmux: TmuxServer, dir: string) {
   await see(friend, 'Address: 127.0.0.1_');
   await friend.key('Enter');
 
-  // Step 5: the friend reads the code aloud; the helper types what it hears (lower case, spaces).
   await onStep(friend, 5, 'Read the code to your helper');
   const code = (await see(friend, /Read this code aloud:\s+([0-9A-Z](?: [0-9A-Z]){4})/))[1];
   await onStep(helper, 5, 'Check the code');
+  return { port, friend, helper, f, h, friendEvents, code };
+}
+
+/** Both sides from step 1 of the full screens to the shared shell, with the keys the screens name. */
+async function walkToSession(tmux: TmuxServer, dir: string) {
+  const { port, friend, helper, f, h, friendEvents, code } = await walkToCode(tmux, dir);
+  // Step 5: the friend reads the code aloud; the helper types what it hears (lower case, spaces).
   await helper.type(code.toLowerCase());
   await helper.key('Enter');
   await see(helper, 'The code matches. Ask your friend to press y.');
@@ -216,6 +222,34 @@ test('screens: resizing either terminal during the session resizes the shared sh
   await resize(s.friend, 80, 25);
   await sttySize(25, 80);
   await endWithHotkey(s);
+});
+
+test('screens: the helper types a wrong code three times: both are told why and stop, status 4', async (t) => {
+  const { dir, tmux } = await setup(t);
+  const s = await walkToCode(tmux, dir);
+  const wrong = (s.code[0] === '0' ? '1' : '0') + s.code.slice(1); // one symbol misheard
+  for (let i = 1; i <= 3; i++) {
+    await s.helper.type(wrong.toLowerCase());
+    await see(s.helper, `Code: ${wrong.toLowerCase()}_`);
+    await s.helper.key('Enter');
+    if (i < 3) {
+      await see(s.helper, 'That code does NOT match.');
+      await see(s.helper, 'Code: _');
+    }
+  }
+  await s.helper.waitFor('The code did not match 3 times, so remote-help stopped.');
+  const hr = await s.h.finished();
+  const fr = await s.f.finished();
+  assert.equal(hr.exit, 4, "the helper's exit status: the code did not match");
+  assert.equal(fr.exit, 4, "the friend's exit status: the code was not confirmed");
+  assert.equal(hr.after, hr.before, "the helper's terminal settings are as before");
+  assert.equal(fr.after, fr.before, "the friend's terminal settings are as before");
+  const friendSays = await s.friend.screen();
+  assert.match(friendSays, /== Finished ==/, 'the friend is told it is over');
+  noStackTrace(friendSays, 'friend');
+  noStackTrace(await s.helper.screen(), 'helper');
+  const events = fs.readFileSync(s.friendEvents, 'utf8');
+  assert.doesNotMatch(events, /session-started/, 'no session was started');
 });
 
 test('screens: Tab and a bad address on step 3; Esc walks back from step 4 to 3 to 2 to 1', async (t) => {
