@@ -112,7 +112,7 @@ export function run(o: RunOptions): Run {
         v = await dialPeer({
           address, me, timeouts: o.timeouts, waitMs: o.waitMs, events: o.events, signal,
           onRetry: (n, why) => {
-            if (n === 1 || n % 10 === 0) activity(`${why.message} Trying again until ${describeMs(o.waitMs)} have passed...`);
+            if (n === 1 || n % 10 === 0) activity(`${why.message} Trying again for up to ${describeMs(o.waitMs)}...`);
           },
         });
       } else {

@@ -222,8 +222,9 @@ const PEER_ABORT: Record<AbortReason, string> = {
   busy: 'The other side is busy with another session. Try again later.',
 };
 
+// Only a protocol error's text adds something a person can use; for the others our own words say it.
 function peerAbortMessage(reason: AbortReason, text: string): string {
-  return text ? `${PEER_ABORT[reason]} (They said: "${text}")` : PEER_ABORT[reason];
+  return text && reason === 'protocol-error' ? `${PEER_ABORT[reason]} (They said: "${text}")` : PEER_ABORT[reason];
 }
 
 const LOCAL_ABORT: Record<AbortReason, string> = {

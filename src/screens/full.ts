@@ -2,8 +2,9 @@
 // wizard's state and turns keys into wizard events; it holds no protocol logic.
 import * as blessed from 'blessed';
 import type { ReadStream, WriteStream } from 'node:tty';
+import { hotkeyState, scan } from '../session/hotkey';
 import { keyToEvent, type FieldState } from './keys';
-import { layout } from './layout';
+import { layout, tooSmall } from './layout';
 import { formatPlain, type WizardUI } from './plain';
 import { screenFor, type ViewContext } from './view';
 import type { WizardEvent, WizardState } from './wizard';
@@ -78,13 +79,26 @@ export function fullUI(o: FullOptions): WizardUI {
   screen.on('resize', draw);
   screen.on('keypress', (ch: string | undefined, key: { name?: string; full?: string } | undefined) => {
     if (!state || stopped) return;
-    const name = key?.full === 'C-c' ? 'C-c' : (key?.name ?? '');
+    const full = key?.full ?? '';
+    const name = full === 'C-c' || full === 'M-C-c' ? full : (key?.name ?? '');
+    // On a screen too small to read, keys would act on what nobody can see: only quitting works.
+    if (tooSmall({ cols: screen.width as number, rows: screen.height as number }) && name !== 'C-c') return;
     const r = keyToEvent(state, field, { name, ch: ch && ch.length === 1 ? ch : undefined });
     const changed = r.field !== field;
     field = r.field;
     if (r.event) o.dispatch(r.event);
     else if (changed) draw();
   });
+
+  // blessed does not report Ctrl-Alt-C (1b 03, or c2 83 / 83 with 8-bit meta) as a key: the
+  // raw bytes are scanned, as in the session, so the hotkey that step 1 promises quits here too.
+  let keys = hotkeyState({ utf8: o.utf8 });
+  const onRaw = (chunk: Buffer | string) => {
+    const r = scan(keys, Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk, 'latin1'));
+    keys = r.state;
+    if (r.kill && state && !stopped) o.dispatch({ type: 'quit' });
+  };
+  o.input.on('data', onRaw);
 
   return {
     render(s) {
@@ -97,6 +111,7 @@ export function fullUI(o: FullOptions): WizardUI {
       if (stopped) return;
       stopped = true;
       clearInterval(ticker);
+      o.input.off('data', onRaw);
       screen.destroy();
       process.stderr.write = realWrite;
       if (state?.ended) writePlain();

@@ -24,7 +24,8 @@ const MAX_TYPED = 200;
 export function keyToEvent(s: WizardState, f: FieldState, k: Key): { event: WizardEvent | null; field: FieldState } {
   const none = { event: null, field: f };
   const ev = (event: WizardEvent, field = f) => ({ event, field });
-  if (k.name === 'C-c') return ev({ type: 'quit' });
+  // Ctrl-C, and the friend's hotkeys (Ctrl-Alt-C, F12) that step 1 promises, quit every screen.
+  if (k.name === 'C-c' || k.name === 'M-C-c' || k.name === 'f12') return ev({ type: 'quit' });
   const hasField = screenFor(s, { addresses: [], listeningPort: null }).input !== undefined;
   if (k.name === 'escape') return ev({ type: 'back' }, { ...f, typed: '' });
   if (hasField) {

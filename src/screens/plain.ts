@@ -63,6 +63,7 @@ const PLAIN_KEYS: [RegExp, string][] = [
   [/Tab: /g, 'r: '],
   [/Ctrl-C: quit/g, 'q: quit'],
   [/Enter: go on {3}/g, ''],
+  [/1, 2, Up, Down: choose/g, '1 or 2: choose'],
 ];
 
 /** A screen as plain lines: the line mode, and what stays on the terminal after the full screens. */

@@ -74,7 +74,7 @@ export function screenFor(s: WizardState, ctx: ViewContext): Screen {
         title: 'Who are you?',
         lines: [],
         choices: ['1  I need help (my computer is the one to fix)', '2  I am helping someone'],
-        keys: '1 or 2: choose   Enter: go on   Esc: back   q: quit',
+        keys: '1, 2, Up, Down: choose   Enter: go on   Esc: back   q: quit',
       };
     case 3:
       return details(s, ctx, problem);
