@@ -330,8 +330,8 @@ test('screens: quitting on each of steps 1 to 5 exits 8 and leaves the terminal 
   const { dir, tmux } = await setup(t);
   const deadPort = await freePort(); // nobody listens here: step 4 keeps trying
 
-  async function quitAt(stepNo: number, key: 'q' | 'C-c') {
-    const name = `quit${stepNo}${key === 'q' ? 'q' : 'c'}`;
+  async function quitAt(stepNo: number, key: 'q' | 'C-c' | 'C-M-c' | 'F12') {
+    const name = `quit${stepNo}${{ q: 'q', 'C-c': 'c', 'C-M-c': 'h', F12: 'f' }[key]}`;
     const friend = await terminal(tmux, name, FRIEND, dir);
     let helper: Pane | null = null;
     let h: Awaited<ReturnType<typeof launch>> | null = null;
@@ -364,7 +364,8 @@ test('screens: quitting on each of steps 1 to 5 exits 8 and leaves the terminal 
       await see(friend, /Read this code aloud:\s+[0-9A-Z](?: [0-9A-Z]){4}/);
     }
     if (key === 'q') await friend.type('q');
-    else await friend.key('C-c');
+    else if (key === 'C-M-c') await friend.bytes('1b', '03'); // Ctrl-Alt-C, the friend's hotkey
+    else await friend.key(key);
     await friend.waitFor('You stopped remote-help. Nothing was shared.');
     const r = await f.finished();
     assert.equal(r.exit, 8, `${key} on step ${stepNo}: exit status 8 (cancelled)`);
@@ -408,7 +409,10 @@ test('screens: quitting on each of steps 1 to 5 exits 8 and leaves the terminal 
     noStackTrace(await friend.screen(), 'friend');
   }
 
-  const cases: [number, 'q' | 'C-c'][] = [[1, 'q'], [2, 'q'], [3, 'C-c'], [4, 'q'], [5, 'q'], [1, 'C-c'], [2, 'C-c'], [4, 'C-c']];
+  const cases: [number, 'q' | 'C-c' | 'C-M-c' | 'F12'][] = [
+    [1, 'q'], [2, 'q'], [3, 'C-c'], [4, 'q'], [5, 'q'], [1, 'C-c'], [2, 'C-c'], [4, 'C-c'],
+    [1, 'C-M-c'], [3, 'C-M-c'], [5, 'C-M-c'], [3, 'F12'],
+  ];
   await Promise.all([
     ...cases.map(([n, key]) => t.test(`${key} on step ${n}`, () => quitAt(n, key))),
     t.test('the helper: Ctrl-C on step 5', helperQuitsAtCode),
