@@ -28,6 +28,7 @@ const ROUNDS = Number(opt('--rounds') ?? (QUICK ? 1 : 5));
 const C = QUICK
   ? { keys: 60, bulkBytes: 4_000_000, poorKeys: 6, poorRounds: 1, poorCapMs: 4000, floodCapMs: 10_000 }
   : { keys: 500, bulkBytes: 100_000_000, poorKeys: 40, poorRounds: 3, poorCapMs: 30_000, floodCapMs: 20_000 };
+if (opt('--poor-cap')) C.poorCapMs = Number(opt('--poor-cap'));
 const POOR: Link = { rateBytesPerSec: 1_000_000 / 8, oneWayDelayMs: 100, queueBytes: 64 * 1024 };
 const FLOOD = 'yes flood-flood-flood';
 const FLOODED = /(flood-flood-flood\r*\n){20}/;
