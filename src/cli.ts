@@ -7,7 +7,7 @@ import { openEventLog, type EventLog } from './events';
 import { DEFAULT_TIMEOUTS } from './net/rendezvous';
 import { DEFAULT_PORT, parseAddress, parsePort } from './net/tcp';
 import { fileMemory } from './app/memory';
-import { run } from './app/run';
+import { run, type Run } from './app/run';
 import { processTerminal } from './app/terminal';
 import type { Role, Step } from './screens/wizard';
 
@@ -119,10 +119,11 @@ export function main(argv: string[]): void {
     // Leave once what is written has been flushed; pending sockets or timers must not keep us.
     setImmediate(() => process.exit(EXIT[code]));
   };
+  let running: Run | null = null;
   const start = (o: StartOptions) => {
     events = openEventLog(o.events);
     const terminal = processTerminal();
-    const r = run({ ...o, timeouts: DEFAULT_TIMEOUTS, events, terminal, cleanup, memory: fileMemory() });
+    const r = (running = run({ ...o, timeouts: DEFAULT_TIMEOUTS, events, terminal, cleanup, memory: fileMemory() }));
     for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(sig, () => r.stop(sig));
     r.done.then(exit, (err) => {
       report(toHelpError(err));
@@ -131,8 +132,17 @@ export function main(argv: string[]): void {
   };
   // A closed terminal (SIGHUP) or a closed pipe (`| head`) must not turn into a crash report.
   process.stdout.on('error', () => {});
+  let failing = false;
   process.on('uncaughtException', (err) => {
-    // Never a stack trace on the friend's screen: the session ends cleanly instead.
+    // Never a stack trace on the friend's screen: the session ends the way the hotkey ends it
+    // (shell killed, helper told, terminal restored) and says so; if even that does not finish
+    // within a second, cleanup runs and we leave anyway.
+    if (running && !failing) {
+      failing = true;
+      running.fail(err);
+      setTimeout(() => exit('internal'), 1000);
+      return;
+    }
     events?.emit('failed', { reason: String(err && (err as Error).message) });
     report(toHelpError(err));
     exit('internal');

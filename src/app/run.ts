@@ -37,6 +37,8 @@ export interface Run {
   done: Promise<ExitCode>;
   /** A signal arrived: end whatever is going on, the same way as the friend's hotkey. */
   stop(signal: NodeJS.Signals): void;
+  /** Something unexpected broke inside: end whatever is going on cleanly, with status 1. */
+  fail(err: unknown): void;
 }
 
 function userName(): string {
@@ -57,7 +59,7 @@ export function run(o: RunOptions): Run {
   let verifying: Verifying | null = null;
   let connectGen = 0;
   let abortConnect: AbortController | null = null;
-  let stopSession: ((signal: NodeJS.Signals) => void) | null = null;
+  let stopSession: ((why: 'signal' | 'error') => void) | null = null;
   let resolveDone!: (c: ExitCode) => void;
   const done = new Promise<ExitCode>((r) => (resolveDone = r));
   let ui: WizardUI | null = null;
@@ -143,14 +145,18 @@ export function run(o: RunOptions): Run {
       let ended: Promise<Outcome>;
       if (role === 'friend') {
         const f = runFriendSession({ verified, hostKey: me.key.privateKey, terminal: o.terminal, events: o.events, cleanup: o.cleanup, onStarted });
-        stopSession = () => f.stop('signal');
+        stopSession = (why) => f.stop(why);
         ended = f.ended;
       } else {
         const h = await runHelperSession({ verified, privateKey: me.key.privateKey, terminal: o.terminal, events: o.events, cleanup: o.cleanup, onStarted });
         // A signal ends the helper's side like ~., but the exit status says it was a signal.
-        let signalled = false;
-        stopSession = () => ((signalled = true), h.stop());
-        ended = h.ended.then((out) => (signalled ? { ...out, exit: 'signal', message: 'remote-help was stopped. You left the session.' } : out));
+        let stoppedBy: 'signal' | 'error' | null = null;
+        stopSession = (why) => ((stoppedBy = why), h.stop());
+        ended = h.ended.then((out): Outcome => {
+          if (stoppedBy === 'signal') return { ...out, exit: 'signal', message: 'remote-help was stopped. You left the session.' };
+          if (stoppedBy === 'error') return { ...out, exit: 'internal', message: 'remote-help ran into a problem and left the session.' };
+          return out;
+        });
       }
       const outcome = await ended;
       o.cleanup.run(); // the terminal is itself again before the last screen is printed
@@ -186,10 +192,19 @@ export function run(o: RunOptions): Run {
     done,
     stop(signal) {
       o.events.emit('failed', { reason: `received ${signal}` });
-      if (stopSession) return stopSession(signal);
+      if (stopSession) return stopSession('signal');
       connectGen++;
       verifying?.abort('cancelled', 'the other person stopped');
       dispatch({ type: 'ended', message: `remote-help was stopped (${signal}). Nothing was shared.`, next: 'Run remote-help again when you are ready.', exit: 'signal' });
+    },
+    fail(err) {
+      const e = toHelpError(err);
+      o.events.emit('failed', { reason: e.message });
+      if (stopSession) return stopSession('error');
+      connectGen++;
+      verifying?.abort('protocol-error', 'the other side ran into a problem');
+      o.cleanup.run();
+      dispatch({ type: 'failed', message: e.message, next: e.next, exit: 'internal' });
     },
   };
 }
