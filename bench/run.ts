@@ -1,5 +1,5 @@
 // remote-help against OpenSSH, side by side in one run (issue 5).
-//   npm run bench [-- --quick] [--json FILE] [--rounds N] [--only a,b] [--profile DIR]
+//   npm run bench [-- --quick] [--json FILE] [--rounds N] [--only a,b] [--profile DIR] [--poor-cap MS]
 // Starts its own sshd on a free loopback port, runs every scenario for remote-help and its
 // baseline in alternation, prints medians, spreads and ratios. Everything it starts is killed.
 import { spawnSync } from 'node:child_process';
@@ -462,7 +462,13 @@ const scenarios: Scenario[] = [
         () => withPair(POOR, async (p) => {
           await startFlood(p.friend, p.helper);
           const r = await ctrlC(p.friend, p.helper, C.poorCapMs);
-          if (r.capped) capped.push('remote-help');
+          if (r.capped) {
+            // Did the helper's screen stop in the flood (the prompt never sent) or is it still draining?
+            const q0 = p.helper.bytes;
+            await sleep(1000);
+            const still = p.helper.bytes > q0 ? 'still receiving' : `idle, ending ${JSON.stringify(p.helper.tail.slice(-24))}`;
+            capped.push(`remote-help (helper screen ${still})`);
+          }
           return r.ms;
         }),
         () => withSsh(sshd, POOR, async (s) => {
