@@ -36,9 +36,11 @@ export interface FriendSession {
 
 /** How long a lone ESC (or another hotkey prefix) is held before it goes to the shell. */
 const HOLD_MS = 30;
+/** How much of the newest output a helper who fell behind still gets. */
+const TAIL_BYTES = 16 * 1024;
 
 export function startFriendSession(o: FriendSessionOptions): FriendSession {
-  const backlog = o.helperBacklogBytes ?? 1 << 20;
+  const backlog = o.helperBacklogBytes ?? 256 * 1024;
   let keys = hotkeyState({ utf8: o.friend.utf8 });
   let holdTimer: NodeJS.Timeout | null = null;
   let helperSize = o.helperSize;
@@ -62,12 +64,47 @@ export function startFriendSession(o: FriendSessionOptions): FriendSession {
   const onHelperInput = (chunk: Buffer) => {
     if (!ended) o.pty.write(chunk);
   };
+  // A slow helper never slows the friend's shell: past the bound, output for the helper is
+  // dropped, keeping only its last few KiB; once the helper's link drains it gets a note and that
+  // tail, so the newest lines (the prompt after a flood) always arrive.
+  let skipped = 0;
+  let tail: Buffer[] = [];
+  let tailBytes = 0;
   o.pty.onData((data) => {
     if (ended) return;
     o.friend.output.write(data);
-    // A slow helper never slows the friend's shell: past the bound, the helper misses output.
-    if (o.helper.writableLength < backlog) o.helper.write(data);
+    if (skipped === 0 && o.helper.writableLength < backlog) {
+      o.helper.write(data);
+      return;
+    }
+    skipped += data.length;
+    watchCatchUp();
+    tail.push(data);
+    tailBytes += data.length;
+    while (tailBytes - tail[0].length >= TAIL_BYTES) tailBytes -= tail.shift()!.length;
   });
+  // The helper's channel may never report 'drain' (its high-water mark can be above our bound),
+  // so while output is being skipped we look every 100 ms whether the link has caught up.
+  let catchUp: NodeJS.Timeout | null = null;
+  const watchCatchUp = () => {
+    if (catchUp || ended) return;
+    catchUp = setInterval(() => {
+      if (ended || o.helper.writableLength > backlog / 4) return;
+      clearInterval(catchUp!);
+      catchUp = null;
+      sendTail();
+    }, 100);
+  };
+  const sendTail = () => {
+    if (ended || skipped === 0) return;
+    const kept = Buffer.concat(tail);
+    const note = `\r\n[remote-help: your link was too slow; ${skipped - kept.length} bytes of output skipped]\r\n`;
+    skipped = 0;
+    tail = [];
+    tailBytes = 0;
+    o.helper.write(note);
+    o.helper.write(kept);
+  };
   o.pty.onExit((code) => end('shell-exited', `The shell ended (exit status ${code}).`));
   o.friend.input.on('data', onFriendInput);
   o.friend.input.resume();
@@ -86,6 +123,7 @@ export function startFriendSession(o: FriendSessionOptions): FriendSession {
     if (ended) return;
     ended = true;
     if (holdTimer) clearTimeout(holdTimer);
+    if (catchUp) clearInterval(catchUp);
     o.friend.input.off('data', onFriendInput);
     o.helper.off('data', onHelperInput);
     o.pty.kill();
