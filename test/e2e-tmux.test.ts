@@ -225,3 +225,47 @@ test('tmux: the friend quits with q on each of steps 1 to 5: status 8, terminal 
 
   await Promise.all([1, 2, 3, 4, 5].map((n) => t.test(`quit on step ${n}`, () => quitAt(n))));
 });
+
+/** The pid of the remote-help process whose command line names this events file. */
+function pidWithEvents(eventsFile: string): number | undefined {
+  for (const entry of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const argv = fs.readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0');
+      if (argv.includes(eventsFile) && argv.some((a) => a.endsWith('remote-help'))) return Number(entry);
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return undefined;
+}
+
+// Every way the friend's program can end mid-session gives the terminal back as it was.
+for (const how of ['SIGTERM', 'SIGINT', 'fault'] as const) {
+  test(`tmux: ${how === 'fault' ? 'an unexpected error' : how} mid-session leaves the friend's terminal as it was`, async (t) => {
+    const { dir, tmux } = await setup(t);
+    const port = await freePort();
+    const friend = await terminal(tmux, 'friend', FRIEND, dir);
+    const helper = await terminal(tmux, 'helper', HELPER, dir);
+    const friendEvents = path.join(dir, 'friend-events.jsonl');
+    const fault = how === 'fault' ? `NODE_OPTIONS=--require=${shellQuote(path.join(__dirname, 'fixtures', 'fault.cjs'))} ` : '';
+    const h = await launch(helper, dir, `helper --port ${port} --plain`);
+    await helper.waitFor(`port ${port}.`);
+    await friend.line(`export ${fault || 'X=1'}`);
+    const f = await launch(friend, dir, `friend 127.0.0.1:${port} --plain --events ${shellQuote(friendEvents)}`);
+    await verifyAndStart(friend, helper);
+    const shellPid = sessionStartedPid(friendEvents);
+    if (how !== 'fault') {
+      const pid = await until('the friend\'s process', () => pidWithEvents(friendEvents));
+      process.kill(pid, how);
+    }
+    const r = await f.finished();
+    assert.equal(r.exit, how === 'fault' ? 1 : 9);
+    assert.equal(r.after, r.before, 'the friend\'s terminal settings are as before');
+    await noneLeft(shellPid);
+    noStackTrace(await friend.screen(), 'friend');
+    const hr = await h.finished();
+    assert.notEqual(hr.exit, 0);
+    assert.equal(hr.after, hr.before, 'the helper\'s terminal settings are as before');
+  });
+}
