@@ -2,50 +2,13 @@
 // pane of its own size and locale and presses only the keys the screens name. Each program runs
 // from a shell in the pane, framed by `stty -a` before and after and its exit status. Loopback
 // only; a private tmux server per test, killed in all cases.
-import { test, type TestContext } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { BIN, freePort, sessionProcesses, tempDir, until } from './harness';
+import { freePort, sessionProcesses, until } from './harness';
 import { shellQuote, TmuxServer, type Pane } from './tmux';
-
-// The friend: the Linux console, 80x25, no UTF-8. The helper: a UTF-8 xterm of another size.
-const FRIEND = { cols: 80, rows: 25, env: { TERM: 'linux', LANG: 'C', LC_ALL: '' } };
-const HELPER = { cols: 100, rows: 30, env: { TERM: 'xterm-256color', LANG: 'C.UTF-8', LC_ALL: '' } };
-
-const REMOTE_HELP = `${shellQuote(process.execPath)} ${shellQuote(BIN)}`;
-
-async function setup(t: TestContext) {
-  const dir = tempDir('remote-help-e2e-screens-');
-  const tmux = new TmuxServer();
-  t.after(async () => {
-    await tmux.kill();
-    fs.rmSync(dir, { recursive: true, force: true });
-  });
-  return { dir, tmux };
-}
-
-async function terminal(tmux: TmuxServer, name: string, spec: typeof FRIEND, dir: string): Promise<Pane> {
-  const pane = await tmux.pane(name, { ...spec, cwd: dir });
-  await pane.line('echo "env:$TERM:$LANG:$LC_ALL:$(stty size)"');
-  await pane.waitFor(`env:${spec.env.TERM}:${spec.env.LANG}:${spec.env.LC_ALL}:${spec.rows} ${spec.cols}`, 5000);
-  return pane;
-}
-
-async function launch(pane: Pane, dir: string, args: string) {
-  const before = path.join(dir, `${pane.name}.stty-before`);
-  const after = path.join(dir, `${pane.name}.stty-after`);
-  await pane.line(
-    `stty -a > ${shellQuote(before)}; ${REMOTE_HELP} ${args}; echo EXIT=$?; stty -a > ${shellQuote(after)}; echo STTY-$((1+1))-SAVED`,
-  );
-  return {
-    async finished(ms = 10_000) {
-      const m = await pane.waitFor(/^EXIT=(\d+)$/m, ms);
-      await pane.waitFor(/^STTY-2-SAVED$/m, 5000);
-      return { exit: Number(m[1]), before: fs.readFileSync(before, 'utf8'), after: fs.readFileSync(after, 'utf8') };
-    },
-  };
-}
+import { FRIEND, HELPER, launch, noStackTrace, sessionStartedPid, setup, shareShell, terminal } from './e2e';
 
 /** The pane's visible screen only (no history): what the person sees now. */
 async function visible(pane: Pane): Promise<string> {
@@ -87,18 +50,6 @@ async function drawnAt(pane: Pane, cols: number, rows: number, ms = 10_000) {
 
 async function resize(pane: Pane, cols: number, rows: number) {
   await pane.server.tmux('resize-window', '-t', pane.name, '-x', String(cols), '-y', String(rows));
-}
-
-function sessionStartedPid(eventsFile: string): number {
-  const events = fs.readFileSync(eventsFile, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l));
-  const started = events.find((e) => e.event === 'session-started');
-  assert.ok(started, `a session-started event in ${eventsFile}`);
-  return Number(started.pid);
-}
-
-function noStackTrace(screen: string, who: string) {
-  assert.doesNotMatch(screen, /^\s+at \S/m, `${who}: no stack trace on the screen`);
-  assert.doesNotMatch(screen, /Error:/, `${who}: no "Error:" on the screen`);
 }
 
 /** Both sides from step 1 of the full screens to step 5, with the keys the screens name. */
@@ -159,16 +110,6 @@ async function walkToSession(tmux: TmuxServer, dir: string) {
   await helper.waitFor(/To leave: press Enter, then type ~\.\n+.*\S/);
   await friend.waitFor(/To end the session at any time: press Ctrl-Alt-C or F12\.\n+.*\S/);
   return { port, friend, helper, f, h, shellPid: sessionStartedPid(friendEvents) };
-}
-
-/** Both type into the one shell and see each other's output. */
-async function shareShell(friend: Pane, helper: Pane) {
-  await helper.line('echo hello-$((6*7))');
-  await friend.waitFor(/^hello-42\s*$/m);
-  await helper.waitFor(/^hello-42\s*$/m);
-  await friend.line('echo back-$((5*5))');
-  await helper.waitFor(/^back-25\s*$/m);
-  await friend.waitFor(/^back-25\s*$/m);
 }
 
 /** The friend's hotkey ends it: both say why, both exit 5, terminals as before, nothing left. */
