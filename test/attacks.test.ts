@@ -10,13 +10,12 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { ClientChannel } from 'ssh2';
-import { freePort, sessionProcesses, startSide, until, type Side } from './harness';
+import { freePort, sessionProcesses, until, type Side, sideFor } from './harness';
 import {
   acceptHandshake, collect, dialHandshake, fakeFriendServer, ForgingAgent, outcome, parsed, rawConnect,
   sshClient, within, type Attack,
 } from './attacker';
 import { freshKey } from '../src/net/keys';
-import { killSession } from '../src/session/processes';
 import { EXIT } from '../src/errors';
 
 const HOTKEY = Buffer.from([0x1b, 0x03]);
@@ -29,16 +28,7 @@ function marker(t: TestContext, what: string): string {
   return file;
 }
 
-/** Starts a side; when the test ends, whatever happened, it and any shell it started are killed. */
-function side(t: TestContext, name: string, args: string[]): Side {
-  const s = startSide(name, args);
-  t.after(() => {
-    s.kill();
-    const started = s.events().find((e) => e.event === 'session-started' && e.pid !== undefined);
-    if (started) killSession(Number(started.pid));
-  });
-  return s;
-}
+const side = sideFor;
 
 const refusals = (s: Side) => s.events().filter((e) => e.event === 'request-refused');
 const has = (s: Side, ev: string) => s.events().some((e) => e.event === ev);

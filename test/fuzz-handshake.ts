@@ -17,7 +17,7 @@
 //     differs from the honest peer's, its transcript differs from the honest one.
 import { createHash } from 'node:crypto';
 import { encodeFrame, FrameDecoder, MAX_FRAME_LEN, type Frame } from '../src/net/frames';
-import { decodeMessage, ed25519Blob, encodeMessage, MessageType, type AbortReason, type Info, type Role } from '../src/net/messages';
+import { decodeMessage, ed25519Blob, MessageType, type AbortReason, type Info, type Role } from '../src/net/messages';
 import {
   Handshake, initialState, step, type Effect, type HandshakeEvent, type HandshakeInput, type HandshakeState,
 } from '../src/net/handshake';

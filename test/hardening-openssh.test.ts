@@ -11,23 +11,14 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
-import { freePort, sessionProcesses, startSide, tempDir, until, type Side } from './harness';
+import { freePort, sessionProcesses, tempDir, until, sideFor } from './harness';
 import { dialHandshake, rawConnect, within } from './attacker';
-import { killSession } from '../src/session/processes';
 import { EXIT } from '../src/errors';
 
 const HAVE_SSH = spawnSync('ssh', ['-V'], { stdio: 'ignore' }).status === 0;
 const HOTKEY = Buffer.from([0x1b, 0x03]);
 
-function side(t: TestContext, name: string, args: string[]): Side {
-  const s = startSide(name, args);
-  t.after(() => {
-    s.kill();
-    const started = s.events().find((e) => e.event === 'session-started' && e.pid !== undefined);
-    if (started) killSession(Number(started.pid));
-  });
-  return s;
-}
+const side = sideFor;
 
 /** Runs a command without blocking this process (the bridge lives here); killed after `ms`. */
 function run(t: TestContext, cmd: string, args: string[], env: NodeJS.ProcessEnv, ms = 15_000) {

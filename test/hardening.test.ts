@@ -8,23 +8,14 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import { randomBytes } from 'node:crypto';
-import { freePort, sessionProcesses, startSide, until, type Side } from './harness';
+import { freePort, sessionProcesses, until, type Side, sideFor } from './harness';
 import { rawConnect, within } from './attacker';
-import { killSession } from '../src/session/processes';
 import { EXIT } from '../src/errors';
 import { encodeMessage } from '../src/net/messages';
 
 const HOTKEY = Buffer.from([0x1b, 0x03]);
 
-function side(t: TestContext, name: string, args: string[]): Side {
-  const s = startSide(name, args);
-  t.after(() => {
-    s.kill();
-    const started = s.events().find((e) => e.event === 'session-started' && e.pid !== undefined);
-    if (started) killSession(Number(started.pid));
-  });
-  return s;
-}
+const side = sideFor;
 
 const fdCount = (pid: number) => fs.readdirSync(`/proc/${pid}/fd`).length;
 function rssKb(pid: number): number {

@@ -5,6 +5,8 @@ import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as pty from 'node-pty';
+import type { TestContext } from 'node:test';
+import { killSession } from '../src/session/processes';
 
 export const ROOT = path.resolve(__dirname, '..');
 export const BIN = path.join(ROOT, 'bin', 'remote-help');
@@ -91,6 +93,17 @@ export function startSide(name: string, args: string[], o: { cols?: number; rows
       }
     },
   };
+}
+
+/** Starts a side; when the test ends, whatever happened, it and any shell it started are killed. */
+export function sideFor(t: TestContext, name: string, args: string[]): Side {
+  const s = startSide(name, args);
+  t.after(() => {
+    s.kill();
+    const started = s.events().find((e) => e.event === 'session-started' && e.pid !== undefined);
+    if (started) killSession(Number(started.pid));
+  });
+  return s;
 }
 
 /** Brings a friend and a helper to a running shared shell and returns both sides. */

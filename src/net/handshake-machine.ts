@@ -18,9 +18,9 @@
 // effects. Like magic-wormhole's "scared" state, 'failed' swallows everything.
 
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { FrameDecoder, type Frame } from './frames';
+import type { Frame } from './frames';
 import {
-  checkInfo, decodeMessage, encodeMessage, safeText,
+  decodeMessage, encodeMessage, safeText,
   type AbortReason, type Info, type Message, type Role,
 } from './messages';
 import { deriveCode } from './sas';
