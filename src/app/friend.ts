@@ -58,9 +58,11 @@ export function runFriendSession(o: {
       channel = ch;
       const pty = spawnShell(sharedSize(o.terminal.size(), helperSize), o.terminal.term);
       o.cleanup.add('shared shell', () => pty.kill());
-      o.events.emit('session-started', { helper: helperName, pid: pty.pid });
       o.onStarted();
       o.terminal.raw(o.cleanup);
+      // Logged once the keyboard is raw: from here on Ctrl-Alt-C reaches the scanner, not the
+      // terminal's own Ctrl-C handling.
+      o.events.emit('session-started', { helper: helperName, pid: pty.pid });
       session = startFriendSession({
         pty,
         friend: o.terminal,
