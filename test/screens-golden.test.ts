@@ -81,6 +81,8 @@ const CASES: Case[] = [
   { name: 'helper-3-utf8', state: STATES['helper-3'], cols: 80, rows: 25, ...UTF8, ready: /Step 3 of 7/ },
   { name: 'friend-5-utf8-120x40', state: STATES['friend-5'], cols: 120, rows: 40, ...UTF8, ready: /Step 5 of 7/ },
   { name: 'helper-3-utf8-120x40', state: STATES['helper-3'], cols: 120, rows: 40, ...UTF8, ready: /Step 3 of 7/ },
+  // A serial console: vt220, 80x24, no UTF-8.
+  { name: 'friend-5-vt220-80x24', state: STATES['friend-5'], cols: 80, rows: 24, term: 'vt220', lang: 'C', ready: /Step 5 of 7/ },
   { name: 'too-small-50x15', state: STATES['friend-1'], cols: 50, rows: 15, term: 'linux', lang: 'C', ready: /too small/ },
 ];
 
