@@ -44,9 +44,11 @@ export function opensshEd25519(seed: Buffer, pub: Buffer): { privateKey: string;
 
 export function freshKey(): SessionKey {
   const { publicKey, privateKey } = generateKeyPairSync('ed25519');
-  const jwk = privateKey.export({ format: 'jwk' });
-  const seed = Buffer.from(jwk.d as string, 'base64url');
-  const pub = Buffer.from(publicKey.export({ format: 'jwk' }).x as string, 'base64url');
+  // The raw 32-byte seed and public key are the last 32 bytes of the PKCS#8 and SPKI encodings
+  // (RFC 8410). Not JWK: on Node 20.20 exporting an Ed25519 key as JWK hangs now and then (seen
+  // here about once in 5,000 keys).
+  const seed = privateKey.export({ format: 'der', type: 'pkcs8' }).subarray(-32);
+  const pub = publicKey.export({ format: 'der', type: 'spki' }).subarray(-32);
   const key = opensshEd25519(seed, pub);
   const parsed = utils.parseKey(key.privateKey);
   if (parsed instanceof Error || Array.isArray(parsed) || !parsed.getPublicSSH().equals(key.publicBlob))
