@@ -7,6 +7,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import * as pty from 'node-pty';
+import { freePort } from '../test/harness';
 
 export const ROOT = path.resolve(__dirname, '..');
 export const BIN = path.join(ROOT, 'bin', 'remote-help');
@@ -212,16 +213,8 @@ export async function until<T>(what: string, check: () => T | undefined | null |
   }
 }
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.on('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
+// One way to find a free loopback port, shared with the tests.
+export { freePort };
 
 export function tempDir(prefix: string): string {
   const d = fs.mkdtempSync(path.join(os.tmpdir(), prefix));

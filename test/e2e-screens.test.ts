@@ -32,6 +32,15 @@ async function see(pane: Pane, pattern: RegExp | string, ms = 10_000): Promise<R
 const onStep = (pane: Pane, n: number, title: string, ms = 10_000) =>
   see(pane, new RegExp(`Step ${n} of 7[^\\n]*\\n[^\\n]*\\n[^\\n]*${title.toUpperCase().replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`), ms);
 
+/** Steps 1 and 2 with the keys they name: Enter, then 1 (I need help) or 2 (I am helping). */
+async function toStep3(pane: Pane, role: '1' | '2') {
+  await onStep(pane, 1, 'Welcome to remote-help');
+  await pane.key('Enter');
+  await onStep(pane, 2, 'Who are you?');
+  await pane.type(role);
+  await onStep(pane, 3, role === '1' ? "Your helper's address" : 'What to tell your friend');
+}
+
 /** The frame's top border at a width: proof the screen was drawn for that size. */
 const frameTop = (cols: number, utf8 = false) => (utf8 ? `┌${'─'.repeat(cols - 2)}┐` : `+${'-'.repeat(cols - 2)}+`);
 
@@ -198,11 +207,7 @@ test('screens: Tab and a bad address on step 3; Esc walks back from step 4 to 3 
   const deadPort = await freePort(); // nobody listens: step 4 keeps trying
   const friend = await terminal(tmux, 'friend', FRIEND, dir);
   const f = await launch(friend, dir, `--port ${deadPort} --wait 1`);
-  await onStep(friend, 1, 'Welcome to remote-help');
-  await friend.key('Enter');
-  await onStep(friend, 2, 'Who are you?');
-  await friend.type('1');
-  await onStep(friend, 3, "Your helper's address");
+  await toStep3(friend, '1');
   // Tab turns the reverse connection on and off again.
   await friend.key('Tab');
   await see(friend, 'Reverse connection: ON');
@@ -240,11 +245,7 @@ test('screens: the helper goes back from waiting with Esc, waits again on the sa
   const helper = await terminal(tmux, 'helper', HELPER, dir);
   const friend = await terminal(tmux, 'friend', FRIEND, dir);
   const h = await launch(helper, dir, `--port ${port} --wait 1`);
-  await onStep(helper, 1, 'Welcome to remote-help');
-  await helper.key('Enter');
-  await onStep(helper, 2, 'Who are you?');
-  await helper.type('2');
-  await onStep(helper, 3, 'What to tell your friend');
+  await toStep3(helper, '2');
   await helper.key('Enter');
   await onStep(helper, 4, 'Connecting');
   await see(helper, new RegExp(`Waiting for your friend to connect to[\\s\\S]*port[\\s│]+${port}`));
