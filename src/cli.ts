@@ -7,6 +7,7 @@ import { openEventLog, type EventLog } from './events';
 import { DEFAULT_TIMEOUTS } from './net/rendezvous';
 import { DEFAULT_PORT, parseAddress, parsePort } from './net/tcp';
 import { fileMemory } from './app/memory';
+import { listTranscripts, replayTranscript } from './app/transcripts';
 import { run, type Run } from './app/run';
 import { processTerminal } from './app/terminal';
 import type { Role, Step } from './screens/wizard';
@@ -81,7 +82,37 @@ export function buildProgram(start: (o: StartOptions) => void): Command {
       const startStep: Step = opts.reverse || address ? 4 : 3;
       start({ ...common(opts), role: 'friend', reverse: Boolean(opts.reverse), address: address ?? '', port: opts.reverse ? opts.port : DEFAULT_PORT, startStep });
     });
+
+  program.command('transcripts')
+    .description("list the transcripts of sessions on this machine (the friend's side keeps one per session)")
+    .action(() => listTranscripts());
+
+  program.command('replay')
+    .description('play a transcript back in this terminal, with its timing (Ctrl-C stops it)')
+    .argument('<file>', 'a transcript (see: remote-help transcripts)')
+    .option('--speed <n>', 'play faster (2) or slower (0.5)', positiveArg, 1)
+    .option('--max-idle <seconds>', 'shorten longer pauses to this', secondsArg, 2)
+    .option('--markers', 'also show what remote-help noted (helper connected, keyboard taken, ...) between the output')
+    .option('--instant', 'no pauses at all')
+    .option('--no-wait', 'the same as --instant')
+    .action((file: string, opts: { speed: number; maxIdle: number; markers?: boolean; instant?: boolean; wait: boolean }) => {
+      // A bad FILE throws a usage HelpError here, before playing starts; errors while playing
+      // reach the uncaughtException handler in main().
+      void replayTranscript(file, { speed: opts.speed, maxIdle: opts.maxIdle, markers: Boolean(opts.markers), instant: Boolean(opts.instant) || !opts.wait });
+    });
   return program;
+}
+
+function positiveArg(text: string): number {
+  const n = Number(text);
+  if (!(n > 0) || n > 1000) throw new InvalidArgumentError('give a number above 0, e.g. 2 or 0.5.');
+  return n;
+}
+
+function secondsArg(text: string): number {
+  const n = Number(text);
+  if (text.trim() === '' || !(n >= 0)) throw new InvalidArgumentError('give a number of seconds, e.g. 2.');
+  return n;
 }
 
 function checkAddress(address: string, port: number) {

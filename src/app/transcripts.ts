@@ -1,0 +1,201 @@
+// `remote-help transcripts` (what is kept, newest first) and `remote-help replay FILE` (play one
+// back with its timing). Both read files written by src/session/transcript.ts, and both expect
+// them to be cut short: a session killed mid-write leaves a last line that is not whole.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as readline from 'node:readline';
+import { HelpError } from '../errors';
+import { ENDED, TRANSCRIPT_NAME, transcriptDirs } from '../session/transcript';
+
+export const STILL_RUNNING = '(still running or interrupted)';
+const EDGE = 64 * 1024; // how much of each end of a file the list reads
+
+interface Summary {
+  file: string;
+  start: Date;
+  seconds: number;
+  bytes: number;
+  title: string;
+  ended: string;
+}
+
+export function listTranscripts(dirs: string[] = transcriptDirs(), out: NodeJS.WritableStream = process.stdout): void {
+  const files = [...new Set(dirs)].flatMap((dir) => {
+    try {
+      return fs.readdirSync(dir).filter((n) => TRANSCRIPT_NAME.test(n)).map((n) => path.join(dir, n));
+    } catch {
+      return []; // not made yet, or not ours to read
+    }
+  });
+  if (files.length === 0) {
+    out.write(`No transcripts yet. They are kept in ${dirs[0]}.\n`);
+    return;
+  }
+  const found = files.map(summarize);
+  const when = (s: Summary | string) => (typeof s === 'string' ? 0 : s.start.getTime());
+  found.sort((a, b) => when(b) - when(a));
+  out.write(`${files.length} transcript${files.length === 1 ? '' : 's'}, newest first:\n`);
+  for (const s of found) {
+    if (typeof s === 'string') out.write(`\n${s}\n`);
+    else
+      out.write(`\n${s.file}\n  started ${localTime(s.start)}, lasted ${duration(s.seconds)}, ${kilobytes(s.bytes)}\n` +
+        `  ${printable(s.title)}\n  ${s.ended === STILL_RUNNING ? s.ended : ENDED + printable(s.ended)}\n`);
+  }
+}
+
+/** What the list shows of one file, or one line saying why it cannot be shown. */
+function summarize(file: string): Summary | string {
+  let fd: number | null = null;
+  try {
+    fd = fs.openSync(file, 'r');
+    const bytes = fs.fstatSync(fd).size;
+    const head = readAt(fd, 0, Math.min(bytes, EDGE));
+    const header = parseHeader(head.slice(0, head.indexOf('\n') + 1 || undefined));
+    if (!header) return `${file}: damaged (it does not start like a transcript)`;
+    let seconds = 0;
+    let ended = STILL_RUNNING;
+    const tail = readAt(fd, Math.max(0, bytes - EDGE), Math.min(bytes, EDGE)).split('\n');
+    for (const e of tail.map(parseEvent)) {
+      if (!e) continue; // the header, a line cut by the window, or a half-written last line
+      seconds = Math.max(seconds, e[0]);
+      if (e[1] === 'm' && e[2].startsWith(ENDED)) ended = e[2].slice(ENDED.length);
+    }
+    const start = typeof header.timestamp === 'number' ? new Date(header.timestamp * 1000) : fs.fstatSync(fd).mtime;
+    return { file, start, seconds, bytes, title: typeof header.title === 'string' ? header.title : '(no title)', ended };
+  } catch (err) {
+    return `${file}: cannot be read (${(err as NodeJS.ErrnoException).code ?? err})`;
+  } finally {
+    if (fd !== null) fs.closeSync(fd);
+  }
+}
+
+export interface ReplayOptions {
+  speed: number;
+  /** Longest pause shown, in seconds (at speed 1). */
+  maxIdle: number;
+  markers: boolean;
+  /** No pauses at all (tests, or to see how it ended). */
+  instant: boolean;
+}
+
+/**
+ * Checks FILE at once (a HelpError with exit status 2 when it is missing or not a transcript),
+ * then plays it to `out`. Ctrl-C stops it cleanly. Helper input is not shown: its echo is in the
+ * output. Markers go between output only with --markers, since inline lines would break a
+ * full-screen program's picture.
+ */
+export function replayTranscript(file: string, o: ReplayOptions, out: NodeJS.WriteStream = process.stdout): Promise<void> {
+  const { fd, headerBytes, header } = openForReplay(file);
+  if (out.isTTY && (out.columns < header.width || out.rows < header.height))
+    process.stderr.write(`This was recorded at ${header.width}x${header.height}; this terminal is ${out.columns}x${out.rows}, so it may look garbled.\n`);
+  const input = fs.createReadStream('', { fd, start: headerBytes });
+  const lines = readline.createInterface({ input, crlfDelay: Infinity });
+  let stopped = false;
+  let wake = () => {};
+  let timer: NodeJS.Timeout | undefined;
+  const onInterrupt = () => {
+    stopped = true;
+    clearTimeout(timer);
+    wake();
+  };
+  process.on('SIGINT', onInterrupt);
+  const write = (s: string) => (out.write(s) ? Promise.resolve() : new Promise<void>((r) => out.once('drain', r)));
+  const play = async () => {
+    const t0 = performance.now();
+    let due = 0; // when (ms after t0) the next thing shown is due
+    let shownAt = 0; // the recorded time of the last thing shown
+    let ended = STILL_RUNNING;
+    for await (const text of lines) {
+      if (stopped) break;
+      const e = parseEvent(text);
+      if (!e) continue; // a half-written last line: the session was killed
+      const [t, code, data] = e;
+      if (code === 'm' && data.startsWith(ENDED)) ended = data.slice(ENDED.length);
+      const shown = code === 'o' ? data : code === 'm' && o.markers ? `\r\n\x1b[2m[remote-help: ${printable(data)}]\x1b[22m\r\n` : '';
+      if (!shown) continue;
+      due += (Math.min(Math.max(0, t - shownAt), o.maxIdle) * 1000) / o.speed;
+      shownAt = t;
+      const wait = due - (performance.now() - t0);
+      if (!o.instant && wait > 1) await new Promise<void>((r) => ((wake = r), (timer = setTimeout(r, wait))));
+      if (stopped) break;
+      await write(shown);
+    }
+    // Whatever state the recorded programs left the terminal in: plain colours, a visible cursor.
+    await write('\x1b[0m\x1b[?25h\r\n');
+    if (!stopped) await write(`End of transcript: ${ended === STILL_RUNNING ? ended : printable(ended)}\n`);
+  };
+  return play().finally(() => {
+    process.off('SIGINT', onInterrupt);
+    lines.close();
+    input.destroy();
+  });
+}
+
+interface Header {
+  width: number;
+  height: number;
+  timestamp?: unknown;
+  title?: unknown;
+}
+
+function openForReplay(file: string): { fd: number; headerBytes: number; header: Header } {
+  let fd: number | null = null;
+  try {
+    fd = fs.openSync(file, 'r');
+    const head = readAt(fd, 0, EDGE);
+    const end = head.indexOf('\n');
+    const header = end > 0 ? parseHeader(head.slice(0, end)) : null;
+    if (header) return { fd, headerBytes: Buffer.byteLength(head.slice(0, end + 1)), header };
+  } catch (err) {
+    if (fd !== null) fs.closeSync(fd);
+    const code = (err as NodeJS.ErrnoException).code;
+    const why = code === 'ENOENT' ? 'there is no such file' : code === 'EISDIR' ? 'it is a folder' : code === 'EACCES' ? 'no permission to read it' : code;
+    throw new HelpError('usage', `Cannot replay ${file}: ${why}.`, 'See the list with: remote-help transcripts');
+  }
+  fs.closeSync(fd);
+  throw new HelpError('usage', `Cannot replay ${file}: it is not a transcript (asciicast v2).`, 'See the list with: remote-help transcripts');
+}
+
+function readAt(fd: number, position: number, length: number): string {
+  const buf = Buffer.alloc(length);
+  return buf.toString('utf8', 0, fs.readSync(fd, buf, 0, length, position));
+}
+
+function parseHeader(line: string): Header | null {
+  try {
+    const h = JSON.parse(line);
+    return h && h.version === 2 && Number.isInteger(h.width) && Number.isInteger(h.height) ? h : null;
+  } catch {
+    return null;
+  }
+}
+
+function parseEvent(line: string): [number, string, string] | null {
+  try {
+    const e = JSON.parse(line);
+    return Array.isArray(e) && e.length === 3 && typeof e[0] === 'number' && typeof e[1] === 'string' && typeof e[2] === 'string' ? e as [number, string, string] : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Titles and markers hold names the helper chose: no control characters reach the terminal. */
+function printable(s: string): string {
+  return s.replace(/[\x00-\x1f\x7f-\x9f]/g, '?');
+}
+
+function localTime(d: Date): string {
+  const p = (n: number) => String(n).padStart(2, '0');
+  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}`;
+}
+
+function duration(seconds: number): string {
+  const s = Math.round(seconds);
+  if (s < 60) return `${s} s`;
+  if (s < 3600) return `${Math.floor(s / 60)} min ${s % 60} s`;
+  return `${Math.floor(s / 3600)} h ${Math.floor((s % 3600) / 60)} min`;
+}
+
+function kilobytes(n: number): string {
+  return n < 1000 ? `${n} bytes` : n < 1e6 ? `${(n / 1e3).toFixed(1)} kB` : `${(n / 1e6).toFixed(1)} MB`;
+}
