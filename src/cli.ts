@@ -29,11 +29,20 @@ interface Common {
   plain?: boolean;
   events?: string;
   wait: number;
+  reconnect: number;
+  viewOnly?: boolean;
 }
 
 function portArg(text: string): number {
   const n = parsePort(text);
   if (n === null) throw new InvalidArgumentError('a port is a number from 1 to 65535.');
+  return n;
+}
+
+function reconnectArg(text: string): number {
+  const n = Number(text);
+  if (!/^\d+(\.\d+)?$/.test(text.trim()) || n > 24 * 60)
+    throw new InvalidArgumentError('give the time in minutes, e.g. 10, or 0 for no reconnecting (at most 1440).');
   return n;
 }
 
@@ -48,7 +57,8 @@ function withCommon(c: Command): Command {
   return c
     .option('--plain', 'line mode: numbered prompts, no full-screen drawing (dumb terminals, screen readers)')
     .option('--events <file>', 'append one JSON object per line for each thing that happens')
-    .addOption(new Option('--wait <minutes>', 'give up waiting for the other side after this long').default(30).argParser(minutesArg));
+    .addOption(new Option('--wait <minutes>', 'give up waiting for the other side after this long').default(30).argParser(minutesArg))
+    .addOption(new Option('--reconnect <minutes>', 'when the link drops mid-session, how long to wait for it to come back (0: end at once)').default(10).argParser(reconnectArg));
 }
 
 export function buildProgram(start: (o: StartOptions) => void): Command {
@@ -76,6 +86,7 @@ export function buildProgram(start: (o: StartOptions) => void): Command {
     .argument('[address]', "the helper's address: ADDRESS[:PORT], IPv6 as [ADDRESS]:PORT")
     .option('--port <n>', 'port to wait on with --reverse', portArg, DEFAULT_PORT)
     .option('--reverse', 'wait for the helper to connect to you')
+    .option('--view-only', 'the helper starts watching only; Ctrl-Alt-K lets them type')
     .action((address: string | undefined, opts: Common & { port: number; reverse?: boolean }) => {
       if (opts.reverse && address) throw new HelpError('usage', 'With --reverse the friend waits: give no address.', 'Use --port to choose the port.');
       if (address) checkAddress(address, DEFAULT_PORT);
@@ -123,6 +134,8 @@ interface StartOptions {
   plain: boolean;
   events?: string;
   waitMs: number;
+  reconnectMs: number;
+  helperMayType: boolean;
   role: Role | null;
   reverse: boolean;
   address: string;
@@ -131,7 +144,13 @@ interface StartOptions {
 }
 
 function common(o: Common) {
-  return { plain: Boolean(o.plain), events: o.events, waitMs: Math.round(o.wait * 60_000) };
+  return {
+    plain: Boolean(o.plain),
+    events: o.events,
+    waitMs: Math.round(o.wait * 60_000),
+    reconnectMs: Math.round(o.reconnect * 60_000),
+    helperMayType: !o.viewOnly,
+  };
 }
 
 function report(err: HelpError): void {

@@ -7,6 +7,7 @@ import * as path from 'node:path';
 import * as pty from 'node-pty';
 import type { TestContext } from 'node:test';
 import { killSession } from '../src/session/processes';
+import { VirtualScreen } from '../src/session/screen';
 
 export const ROOT = path.resolve(__dirname, '..');
 export const BIN = path.join(ROOT, 'bin', 'remote-help');
@@ -42,6 +43,8 @@ export interface Side {
   pid: number;
   eventsFile: string;
   output(): string;
+  /** What the side's terminal shows now (its output run through a terminal emulator). */
+  screen(): string;
   write(data: string | Buffer): void;
   waitFor(pattern: RegExp | string, ms?: number): Promise<void>;
   events(): { event: string; [k: string]: unknown }[];
@@ -49,6 +52,13 @@ export interface Side {
   exited: Promise<{ code: number; signal: number }>;
   kill(signal?: string): void;
   resize(cols: number, rows: number): void;
+}
+
+/** The visible rows of a virtual screen, trailing spaces trimmed, joined by newlines. */
+export function screenText(screen: VirtualScreen): string {
+  const rows: string[] = [];
+  for (let y = 0; y < screen.size.rows; y++) rows.push(screen.line(y)?.translateToString(true) ?? '');
+  return rows.join('\n');
 }
 
 /** Starts `remote-help <args> --plain --events FILE` in a pty of the given size. */
@@ -60,7 +70,9 @@ export function startSide(name: string, args: string[], o: { cols?: number; rows
     name: env.TERM, cols: o.cols ?? 80, rows: o.rows ?? 25, cwd: ROOT, env,
   });
   let out = '';
+  const screen = new VirtualScreen({ cols: o.cols ?? 80, rows: o.rows ?? 25 });
   p.onData((d) => {
+    screen.write(d);
     out += d;
     if (out.length > 4_000_000) out = out.slice(-2_000_000);
   });
@@ -78,13 +90,22 @@ export function startSide(name: string, args: string[], o: { cols?: number; rows
     pid: p.pid,
     eventsFile,
     output: () => out,
+    screen: () => screenText(screen),
     write: (d) => p.write(typeof d === 'string' ? d : d.toString('binary')),
+    // Either in what was written (lines that scrolled away) or on the screen now (the friend's
+    // side paints its screen, so a line may arrive in pieces).
     waitFor: (pattern, ms = 10_000) =>
-      until(`${name} to show ${pattern}`, () => (typeof pattern === 'string' ? out.includes(pattern) : pattern.test(out)), ms).then(() => {}),
+      until(`${name} to show ${pattern}`, () => {
+        const has = (text: string) => (typeof pattern === 'string' ? text.includes(pattern) : pattern.test(text));
+        return has(out) || has(screenText(screen));
+      }, ms).then(() => {}),
     events,
     waitEvent: (ev, ms = 10_000) => until(`${name} event ${ev}`, () => events().find((e) => e.event === ev), ms),
     exited,
-    resize: (cols, rows) => p.resize(cols, rows),
+    resize: (cols, rows) => {
+      p.resize(cols, rows);
+      screen.resize({ cols, rows });
+    },
     kill: (signal = 'SIGKILL') => {
       try {
         process.kill(p.pid, signal);

@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { flush, hotkeyState, isUtf8Locale, scan, type HotkeyState } from '../src/session/hotkey';
+import { flush, hotkeyState, isUtf8Locale, scan, takeKeyboardToggles, type HotkeyState } from '../src/session/hotkey';
 
 const hex = (s: string): Buffer => Buffer.from(s.replace(/\s+/g, ''), 'hex');
 const text = (s: string): Buffer => Buffer.from(s, 'utf8');
@@ -272,3 +272,27 @@ function randomSplit(input: Buffer, random: () => number): Buffer[] {
   }
   return chunks;
 }
+
+describe('keyboard toggle (Ctrl-Alt-K)', () => {
+  const cases: [string, string, string, number][] = [
+    ['alone', '1b 0b', '', 1],
+    ['between text', '61 1b 0b 62', '61 62', 1],
+    ['twice', '1b 0b 1b 0b', '', 2],
+    ['plain Ctrl-K is text', '0b', '0b', 0],
+    ['Esc then k is text', '1b 6b', '1b 6b', 0],
+    ['other Alt keys are text', '1b 62 1b 0c', '1b 62 1b 0c', 0],
+  ];
+  for (const [name, input, rest, toggles] of cases) {
+    it(name, () => {
+      const r = takeKeyboardToggles(hex(input));
+      assert.deepEqual(r.rest, hex(rest));
+      assert.equal(r.toggles, toggles);
+    });
+  }
+  it('arrives whole after the kill scanner held the ESC across reads', () => {
+    const first = scan(hotkeyState({ utf8: true }), hex('61 1b'));
+    const second = scan(first.state, hex('0b 62'));
+    assert.deepEqual(takeKeyboardToggles(Buffer.concat([first.passthrough, second.passthrough])).toggles, 1);
+    assert.equal(takeKeyboardToggles(second.passthrough).toggles, 1, 'the held ESC comes out with the 0b');
+  });
+});

@@ -1,15 +1,17 @@
 // The friend's side once the code is confirmed: the SSH server on the verified stream, the shared
-// pty and the session. Resolves with how it ended; the pty and every process it started are gone
-// by then.
-import type { ServerChannel } from 'ssh2';
+// pty and the session; when the helper's link drops, the SSH server again on each connection that
+// comes back (relink), attached to the same session. Resolves with how it ended; the pty and every
+// process it started are gone by then.
+import type { Duplex } from 'node:stream';
 import type { Cleanup } from '../cleanup';
 import type { EventLog } from '../events';
 import { GOODBYE } from '../net/goodbye';
 import type { Verified } from '../net/rendezvous';
 import { serveFriend } from '../net/ssh-friend';
-import { startFriendSession, type EndReason, type FriendSession } from '../session/friend-session';
+import { startFriendSession, type EndReason, type FriendSession, type HelperLink } from '../session/friend-session';
 import { spawnShell } from '../session/pty';
 import { sharedSize } from '../session/size';
+import { openTranscript, type Transcript } from '../session/transcript';
 import { AGAIN, type Outcome } from './outcome';
 import type { Terminal } from './terminal';
 
@@ -17,6 +19,9 @@ export interface FriendRun {
   ended: Promise<Outcome>;
   stop(reason: EndReason): void;
 }
+
+/** Gets a new connection from the same helper (resume.ts), or throws when that is over. */
+export type Relink = (signal: AbortSignal, deadline: number) => Promise<Duplex>;
 
 const OUTCOMES: Record<EndReason, Outcome> = {
   hotkey: { exit: 'hotkey', message: 'You ended the session. Your helper has been disconnected.', next: AGAIN },
@@ -27,7 +32,7 @@ const OUTCOMES: Record<EndReason, Outcome> = {
   error: { exit: 'internal', message: 'remote-help ran into a problem and ended the session.', next: AGAIN },
 };
 
-/** The shell must be asked for soon after the code is confirmed. */
+/** The shell must be asked for soon after the code is confirmed (and after a reconnect). */
 const SHELL_WAIT_MS = 30_000;
 
 export function runFriendSession(o: {
@@ -36,60 +41,142 @@ export function runFriendSession(o: {
   terminal: Terminal;
   events: EventLog;
   cleanup: Cleanup;
+  helperMayType: boolean;
+  reconnectWindowMs: number;
+  relink: Relink;
   onStarted(): void;
 }): FriendRun {
   let session: FriendSession | null = null;
-  let channel: ServerChannel | null = null;
+  let transcript: Transcript | null = null;
+  let transcriptNote = '';
   let resolve!: (v: Outcome) => void;
   const ended = new Promise<Outcome>((r) => (resolve = r));
   const helperName = `${o.verified.peer.user}@${o.verified.peer.host}`;
+  const relinking = new AbortController();
   let done = false;
+  /** The SSH connection whose shell is the session's current link. */
+  let current: Served | null = null;
 
-  const waitTimer = setTimeout(() => finish('connection-lost', 'the helper did not start the shell in time'), SHELL_WAIT_MS);
-  const server = serveFriend(o.verified.stream, o.hostKey, o.verified.peer.publicKey, {
-    onRefused(what, detail) {
-      o.events.emit('request-refused', detail);
-      const text = `Your helper tried to ${what}. remote-help refused it.`;
-      if (session) session.announce(text);
-      else o.terminal.output.write(`[remote-help] ${text}\n`);
-    },
-    onShell(ch, helperSize, _term) {
-      clearTimeout(waitTimer);
-      channel = ch;
-      const pty = spawnShell(sharedSize(o.terminal.size(), helperSize), o.terminal.term);
-      o.cleanup.add('shared shell', () => pty.kill());
-      o.onStarted();
-      o.terminal.raw(o.cleanup);
-      // Logged once the keyboard is raw: from here on Ctrl-Alt-C reaches the scanner, not the
-      // terminal's own Ctrl-C handling.
-      o.events.emit('session-started', { helper: helperName, pid: pty.pid });
-      session = startFriendSession({
-        pty,
-        friend: o.terminal,
-        helper: ch,
-        helperSize,
-        onEnd: (reason, detail) => finish(reason, detail),
-        onResize: (size) => o.events.emit('resized', { ...size }),
-      });
-      o.terminal.onResize(() => session?.friendResized());
-    },
-    onResize(size) {
-      session?.helperResized(size);
-    },
-    onClose(error) {
-      if (session) session.end(error ? 'connection-lost' : 'helper-left', error ?? '');
-      else finish('connection-lost', error ?? 'the connection closed before the shell started');
-    },
-  });
-  o.cleanup.add('ssh server', () => server.close());
+  interface Served {
+    close(): void;
+    stream: Duplex;
+    channel: import('ssh2').ServerChannel | null;
+  }
+
+  function startSession(helperSize: HelperLink['size'], term: string | null) {
+    const t0 = o.terminal.size();
+    const size = sharedSize({ cols: t0.cols, rows: t0.rows - 1 }, helperSize); // less the status line
+    const pty = spawnShell(size, o.terminal.term);
+    o.cleanup.add('shared shell', () => pty.kill());
+    const t = openTranscript({ size, term: term ?? o.terminal.term, title: `remote-help session with ${helperName}` });
+    if (!('path' in t)) {
+      transcriptNote = `No transcript was kept (${t.error}).`;
+      o.events.emit('transcript', { error: t.error });
+    } else {
+      transcript = t;
+      o.events.emit('transcript', { path: t.path });
+    }
+    o.onStarted();
+    o.terminal.raw(o.cleanup);
+    // Logged once the keyboard is raw: from here on Ctrl-Alt-C reaches the scanner, not the
+    // terminal's own Ctrl-C handling.
+    o.events.emit('session-started', { helper: helperName, pid: pty.pid });
+    const s = startFriendSession({
+      pty,
+      friend: o.terminal,
+      helperMayType: o.helperMayType,
+      reconnectWindowMs: o.reconnectWindowMs,
+      record: transcript,
+      onEnd: (reason, detail) => finish(reason, detail),
+      onEvent: (name, detail) => {
+        o.events.emit(name as never, detail);
+        if (name === 'helper-lost') void relinkLoop();
+      },
+    });
+    o.terminal.onResize(() => s.friendResized());
+    return s;
+  }
+
+  function serve(stream: Duplex, first: boolean) {
+    const served: Served = { close: () => server.close(), stream, channel: null };
+    const waitTimer = setTimeout(() => {
+      if (first) finish('connection-lost', 'the helper did not start the shell in time');
+      else served.close();
+    }, SHELL_WAIT_MS);
+    const server = serveFriend(stream, o.hostKey, o.verified.peer.publicKey, {
+      onRefused(what, detail) {
+        o.events.emit('request-refused', detail);
+        const text = `Your helper tried to ${what}. remote-help refused it.`;
+        if (session) session.announce(text);
+        else o.terminal.output.write(`[remote-help] ${text}\n`);
+      },
+      onShell(ch, helperSize, term) {
+        clearTimeout(waitTimer);
+        if (done) return ch.destroy();
+        served.channel = ch;
+        if (!session) session = startSession(helperSize, term);
+        const previous = current;
+        current = served;
+        if (previous && previous !== served) previous.close();
+        session.attach({ name: helperName, channel: ch, size: helperSize });
+      },
+      onControl(ch) {
+        if (session && current === served) session.control(ch);
+        else ch.destroy();
+      },
+      onResize(size) {
+        if (current === served) session?.helperResized(size);
+      },
+      onClose(error) {
+        clearTimeout(waitTimer);
+        if (first && !session) return finish('connection-lost', error ?? 'the connection closed before the shell started');
+        if (current === served) {
+          current = null;
+          session?.linkClosed(error);
+        }
+      },
+    });
+    o.cleanup.add('ssh server', () => server.close());
+  }
+
+  let looping = false;
+  async function relinkLoop() {
+    if (looping) return;
+    looping = true;
+    try {
+      while (!done && session?.awaitingHelper) {
+        const stream = await o.relink(relinking.signal, Date.now() + o.reconnectWindowMs);
+        if (done) return stream.destroy();
+        o.events.emit('relinked', {});
+        serve(stream, false);
+        // Wait for this connection to become the link or fail, then look again.
+        await new Promise<void>((r) => {
+          const t = setInterval(() => {
+            if (done || current || !session?.awaitingHelper) {
+              clearInterval(t);
+              r();
+            }
+          }, 100);
+        });
+        if (current) return;
+      }
+    } catch {
+      // the window closed or the session ended: the session's own timer says so
+    } finally {
+      looping = false;
+    }
+  }
+
+  serve(o.verified.stream, true);
 
   function finish(reason: EndReason, detail: string) {
     if (done) return;
     done = true;
-    clearTimeout(waitTimer);
+    relinking.abort();
     o.events.emit('session-ended', { reason, detail });
+    transcript?.close(reason);
     const goodbye = reason === 'hotkey' ? GOODBYE.hotkey : reason === 'signal' ? GOODBYE.signal : reason === 'error' ? GOODBYE.error : null;
-    const ch = channel;
+    const ch = current?.channel;
     if (ch && !ch.destroyed) {
       try {
         if (goodbye) ch.exit('TERM', false, goodbye);
@@ -99,15 +186,19 @@ export function runFriendSession(o: {
         // the helper is already gone
       }
     }
+    const where = transcript ? `A record of the session is in ${transcript.path} (remote-help replay shows it).` : transcriptNote;
+    const base = OUTCOMES[reason];
+    const outcome: Outcome = where ? { ...base, message: `${base.message} ${where}` } : base;
     // Give the goodbye a moment to leave; the pty is already dead and nothing waits on the helper.
-    const stream = o.verified.stream;
+    const link = current;
+    if (!link) return resolve(outcome);
     const t = setTimeout(() => {
-      server.close();
-      resolve(OUTCOMES[reason]);
+      link.close();
+      resolve(outcome);
     }, 50);
-    stream.once('close', () => {
+    link.stream.once('close', () => {
       clearTimeout(t);
-      resolve(OUTCOMES[reason]);
+      resolve(outcome);
     });
   }
 

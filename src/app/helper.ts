@@ -1,11 +1,15 @@
 // The helper's side once the code is confirmed: the SSH client on the verified stream and the
-// helper's terminal attached to the friend's shared shell.
+// helper's terminal attached to the friend's shared shell. When the link drops without a word from
+// the friend, the helper's program gets a new connection to the same friend (relink: same address
+// or port, same pinned keys, no new code) for up to the reconnect window.
 import type { Cleanup } from '../cleanup';
+import { HelpError } from '../errors';
 import type { EventLog } from '../events';
 import { goodbyeKind } from '../net/goodbye';
-import type { Verified } from '../net/rendezvous';
-import { connectHelper } from '../net/ssh-helper';
+import { describeMs, type Verified } from '../net/rendezvous';
+import { connectHelper, type HelperConnection } from '../net/ssh-helper';
 import { startHelperSession, type HelperEnd } from '../session/helper-session';
+import type { Relink } from './friend';
 import { AGAIN, type Outcome } from './outcome';
 import type { Terminal } from './terminal';
 
@@ -31,18 +35,23 @@ export async function runHelperSession(o: {
   terminal: Terminal;
   events: EventLog;
   cleanup: Cleanup;
+  reconnectWindowMs: number;
+  relink: Relink;
   onStarted(): void;
 }): Promise<{ ended: Promise<Outcome>; stop(): void }> {
-  const size = o.terminal.size();
-  const conn = await connectHelper(o.verified.stream, {
-    privateKey: o.privateKey,
-    friendKey: o.verified.peer.publicKey,
-    user: o.verified.peer.user,
-    term: o.terminal.term,
-    cols: size.cols,
-    rows: size.rows,
-    readyTimeoutMs: 30_000,
-  });
+  const connect = (stream: Verified['stream']) => {
+    const size = o.terminal.size();
+    return connectHelper(stream, {
+      privateKey: o.privateKey,
+      friendKey: o.verified.peer.publicKey,
+      user: o.verified.peer.user,
+      term: o.terminal.term,
+      cols: size.cols,
+      rows: size.rows,
+      readyTimeoutMs: 30_000,
+    });
+  };
+  let conn: HelperConnection = await connect(o.verified.stream);
   o.cleanup.add('ssh client', () => conn.close());
   o.events.emit('ssh-ready', {});
   o.onStarted();
@@ -50,17 +59,63 @@ export async function runHelperSession(o: {
   o.events.emit('session-started', { friend: `${o.verified.peer.user}@${o.verified.peer.host}` });
   let resolve!: (v: Outcome) => void;
   const ended = new Promise<Outcome>((r) => (resolve = r));
+  const relinking = new AbortController();
+  let done = false;
   const s = startHelperSession({
-    channel: conn.channel,
     input: o.terminal.input,
     output: o.terminal.output,
     onEnd: (end) => {
+      done = true;
+      relinking.abort();
       const outcome = describeHelperEnd(end);
       o.events.emit('session-ended', { reason: end.kind === 'exit' ? (goodbyeKind(end.message ?? undefined) ?? 'shell-exited') : end.kind });
-      conn.close();
-      resolve(outcome);
+      // A moment for the goodbye (EOF and the control line) to leave before the connection closes.
+      setTimeout(() => {
+        conn.close();
+        resolve(outcome);
+      }, end.kind === 'left' ? 50 : 0);
     },
   });
+
+  const watch = (c: HelperConnection) => {
+    c.onClose((error) => {
+      if (done || c !== conn) return;
+      if (s.exitInfo) return s.end(s.exitInfo); // the friend ended it and said so
+      s.detach();
+      o.events.emit('helper-lost', { error });
+      if (o.reconnectWindowMs <= 0) return s.end({ kind: 'closed' });
+      void relinkLoop(error);
+    });
+  };
+
+  async function relinkLoop(error: string | null) {
+    const deadline = Date.now() + o.reconnectWindowMs;
+    s.note(`The connection to your friend dropped${error ? ` (${error})` : ''}. Reconnecting for up to ${describeMs(o.reconnectWindowMs)}; Ctrl-C gives up.`);
+    while (!done) {
+      try {
+        const stream = await o.relink(relinking.signal, deadline);
+        const next = await connect(stream);
+        if (done) return next.close();
+        conn = next;
+        watch(next);
+        s.attach({ channel: next.channel, control: next.control });
+        o.events.emit('relinked', {});
+        s.note('Reconnected. Your friend\'s screen follows.');
+        return;
+      } catch (err) {
+        if (done) return;
+        if (err instanceof HelpError && (err.code === 'cancelled' || (err.code === 'lost' && Date.now() >= deadline))) break;
+        // A connection that was not our friend's program (a wrong key, garbage): keep trying.
+        o.events.emit('rejected-connection', { reason: (err as Error).message });
+        if (Date.now() >= deadline) break;
+        await new Promise((r) => setTimeout(r, 1000));
+      }
+    }
+    if (!done) s.end({ kind: 'closed' });
+  }
+
+  s.attach({ channel: conn.channel, control: conn.control });
+  watch(conn);
   o.terminal.onResize(() => {
     const next = o.terminal.size();
     conn.resize(next.cols, next.rows);

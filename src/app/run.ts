@@ -6,6 +6,7 @@ import { HelpError, toHelpError, type ExitCode } from '../errors';
 import type { EventLog } from '../events';
 import { freshKey } from '../net/keys';
 import { describeMs, dialPeer, waitForPeer, type Identity, type Timeouts, type Verifying } from '../net/rendezvous';
+import { awaitResume, redial, resumeToken } from '../net/resume';
 import { localAddresses, parseAddress } from '../net/tcp';
 import { fullUI } from '../screens/full';
 import { plainUI, type WizardUI } from '../screens/plain';
@@ -26,6 +27,10 @@ export interface RunOptions {
   port: number;
   startStep: Step;
   waitMs: number;
+  /** How long a link that drops mid-session may take to come back; 0 ends the session at once. */
+  reconnectMs: number;
+  /** The friend's starting choice: may the helper type (changed on step 5 or 6, or Ctrl-Alt-K). */
+  helperMayType: boolean;
   timeouts: Timeouts;
   events: EventLog;
   terminal: Terminal;
@@ -53,7 +58,7 @@ export function run(o: RunOptions): Run {
   const friendDials = o.role !== 'helper' && !o.reverse;
   const address = o.address || (friendDials ? o.memory.lastHelper() : '');
   const memoryNote = friendDials ? o.memory.note() : null;
-  let state: WizardState = { ...initialState({ role: o.role, reverse: o.reverse, address, port: o.port }), step: o.startStep };
+  let state: WizardState = { ...initialState({ role: o.role, reverse: o.reverse, address, port: o.port, helperMayType: o.helperMayType }), step: o.startStep };
   let listeningPort: number | null = null;
   let waitStartedAt = Date.now();
   let verifying: Verifying | null = null;
@@ -142,13 +147,30 @@ export function run(o: RunOptions): Run {
         if (role === 'friend' && dials(state)) o.memory.remember(state.address);
         dispatch({ type: 'sessionStarted' });
       };
+      // After a dropped link: the side that dialled dials again, the side that waited waits on
+      // the same port; SSH with the pinned keys then proves it is the same person.
+      const keys = role === 'friend' ? [me.key.publicBlob, verified.peer.publicKey] : [verified.peer.publicKey, me.key.publicBlob];
+      const token = resumeToken(keys[0], keys[1]);
+      const dialled = dials(state);
+      const again = dialled ? parseAddress(state.address, state.port) : null;
+      const waitPort = listeningPort ?? state.port;
+      const relink = (signal: AbortSignal, deadline: number) => {
+        const ro = { token, deadline, signal, events: o.events };
+        return again ? redial(again, ro) : awaitResume(waitPort, ro);
+      };
       let ended: Promise<Outcome>;
       if (role === 'friend') {
-        const f = runFriendSession({ verified, hostKey: me.key.privateKey, terminal: o.terminal, events: o.events, cleanup: o.cleanup, onStarted });
+        const f = runFriendSession({
+          verified, hostKey: me.key.privateKey, terminal: o.terminal, events: o.events, cleanup: o.cleanup, onStarted,
+          helperMayType: state.helperMayType, reconnectWindowMs: o.reconnectMs, relink,
+        });
         stopSession = (why) => f.stop(why);
         ended = f.ended;
       } else {
-        const h = await runHelperSession({ verified, privateKey: me.key.privateKey, terminal: o.terminal, events: o.events, cleanup: o.cleanup, onStarted });
+        const h = await runHelperSession({
+          verified, privateKey: me.key.privateKey, terminal: o.terminal, events: o.events, cleanup: o.cleanup, onStarted,
+          reconnectWindowMs: o.reconnectMs, relink,
+        });
         // A signal ends the helper's side like ~., but the exit status says it was a signal.
         let stoppedBy: 'signal' | 'error' | null = null;
         stopSession = (why) => ((stoppedBy = why), h.stop());

@@ -4,6 +4,7 @@
 import type { Duplex } from 'node:stream';
 import { timingSafeEqual } from 'node:crypto';
 import { Server, type Connection, type ServerChannel } from 'ssh2';
+import { CONTROL_SUBSYSTEM } from './control';
 import { parsePublicBlob } from './keys';
 
 export interface WindowSize {
@@ -17,6 +18,8 @@ export interface FriendServerHooks {
   /** The one shared shell channel, with the helper's terminal size and type if it sent a pty request. */
   onShell(channel: ServerChannel, size: WindowSize | null, term: string | null): void;
   onResize(size: WindowSize): void;
+  /** The helper program's control channel (control.ts), at most one per connection. */
+  onControl?(channel: ServerChannel): void;
   /** The SSH connection ended; `error` says why when it was not a clean close. */
   onClose(error: string | null): void;
 }
@@ -44,8 +47,11 @@ export function serveFriend(stream: Duplex, hostKey: string, helperKey: Buffer, 
   const pinned = parsePublicBlob(helperKey);
   let conn: Connection | null = null;
   let shellTaken = false;
+  let controlTaken = false;
+  let sessions = 0;
   let closed = false;
-  const server = new Server({ hostKeys: [hostKey], ident: 'remote-help' }, (client) => {
+  // Keepalives notice a link that died without a word (a cable pulled): about 15 s.
+  const server = new Server({ hostKeys: [hostKey], ident: 'remote-help', keepaliveInterval: 5000, keepaliveCountMax: 3 } as never, (client) => {
     conn = client;
     client.on('authentication', (ctx) => {
       // Only the key verified with the spoken code; never passwords or other methods.
@@ -58,10 +64,12 @@ export function serveFriend(stream: Duplex, hostKey: string, helperKey: Buffer, 
     });
     client.on('ready', () => {
       client.on('session', (accept, reject) => {
-        if (shellTaken) {
+        // Two sessions at most: the shell and the control channel.
+        if (sessions >= 2) {
           hooks.onRefused('open a second session', { request: 'session' });
           return reject();
         }
+        sessions++;
         const session = accept();
         session.on('close', () => closeBareSession(client, session));
         let size: WindowSize | null = null;
@@ -91,7 +99,11 @@ export function serveFriend(stream: Duplex, hostKey: string, helperKey: Buffer, 
           hooks.onRefused('copy files (sftp)', { request: 'subsystem', name: 'sftp' });
           no?.();
         });
-        session.on('subsystem', (_ok, no, info) => {
+        session.on('subsystem', (ok, no, info) => {
+          if (info.name === CONTROL_SUBSYSTEM && !controlTaken && hooks.onControl) {
+            controlTaken = true;
+            return hooks.onControl(ok());
+          }
           hooks.onRefused(`start the "${info.name}" subsystem`, { request: 'subsystem', name: info.name });
           no?.();
         });

@@ -4,6 +4,7 @@ import type { Duplex } from 'node:stream';
 import { timingSafeEqual } from 'node:crypto';
 import { Client, type ClientChannel } from 'ssh2';
 import { HelpError } from '../errors';
+import { CONTROL_SUBSYSTEM } from './control';
 
 export interface HelperClientOptions {
   privateKey: string;
@@ -17,6 +18,8 @@ export interface HelperClientOptions {
 
 export interface HelperConnection {
   channel: ClientChannel;
+  /** The control channel (control.ts); null when the friend's side did not open one. */
+  control: ClientChannel | null;
   resize(cols: number, rows: number): void;
   close(): void;
   onClose(cb: (error: string | null) => void): void;
@@ -55,12 +58,16 @@ export function connectHelper(stream: Duplex, o: HelperClientOptions): Promise<H
           client.end();
           return reject(failure(err.message));
         }
-        settled = true;
-        resolve({
-          channel,
-          resize: (cols, rows) => channel.setWindow(rows, cols, 0, 0),
-          close: () => client.end(),
-          onClose: (cb) => closeCbs.push(cb),
+        client.subsys(CONTROL_SUBSYSTEM, (cerr, control) => {
+          if (settled) return;
+          settled = true;
+          resolve({
+            channel,
+            control: cerr ? null : control,
+            resize: (cols, rows) => channel.setWindow(rows, cols, 0, 0),
+            close: () => client.end(),
+            onClose: (cb) => closeCbs.push(cb),
+          });
         });
       });
     });
@@ -69,8 +76,9 @@ export function connectHelper(stream: Duplex, o: HelperClientOptions): Promise<H
       username: o.user,
       privateKey: o.privateKey,
       readyTimeout: o.readyTimeoutMs,
-      keepaliveInterval: 15_000,
-      keepaliveCountMax: 4,
+      // A link that died without a word (a cable pulled) is noticed in about 15 s.
+      keepaliveInterval: 5000,
+      keepaliveCountMax: 3,
       // Only the host key the friend's program sent in the verified handshake.
       hostVerifier: (key: Buffer) => {
         const ok = key.length === o.friendKey.length && timingSafeEqual(key, o.friendKey);

@@ -49,7 +49,10 @@ export function keyToEvent(s: WizardState, f: FieldState, k: Key): { event: Wiza
       if (k.name === 'tab') return ev({ type: 'toggleReverse' });
       return enter && !dials(s) ? ev({ type: 'continue' }) : none;
     case 5:
+    case 6:
       if (s.role !== 'friend') return none;
+      if (k.ch === 'v' || k.ch === 'V') return ev({ type: 'toggleTyping' });
+      if (s.step === 6) return none;
       if (k.ch === 'y' || k.ch === 'Y') return ev({ type: 'pressY' });
       if (k.ch === 'n' || k.ch === 'N') return ev({ type: 'quit' });
       return none;

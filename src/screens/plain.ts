@@ -95,6 +95,7 @@ export function lineToEvent(s: WizardState, line: string): WizardEvent | null {
     case 5:
       if (s.role === 'friend') {
         if (word === 'y' || word === 'yes') return { type: 'pressY' };
+        if (word === 'v') return { type: 'toggleTyping' };
         if (word === 'n' || word === 'no') return { type: 'quit' };
         return null;
       }

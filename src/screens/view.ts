@@ -91,16 +91,18 @@ export function screenFor(s: WizardState, ctx: ViewContext): Screen {
       return {
         step: 6,
         title: 'Starting the session',
-        lines: [s.role === 'friend' ? 'Starting the shared shell...' : 'Waiting for your friend\'s computer to start the shared shell...'],
-        keys: '',
+        lines: s.role === 'friend' ? ['Starting the shared shell...', typingLine(s)] : ['Waiting for your friend\'s computer to start the shared shell...'],
+        keys: s.role === 'friend' ? 'v: who types' : '',
       };
     case 7:
       return {
         step: 7,
         title: 'Connected',
         lines: s.role === 'friend'
-          ? ['Your helper can now type on this computer. You see everything they do.',
-            'To end the session at any time: press Ctrl-Alt-C or F12.']
+          ? [s.helperMayType ? 'Your helper can now type on this computer. You see everything they do.'
+            : 'Your helper can watch but not type. Ctrl-Alt-K lets them type.',
+          'Ctrl-Alt-K takes the keyboard away from your helper, or gives it back.',
+          'To end the session at any time: press Ctrl-Alt-C or F12.']
           : ['You are in your friend\'s shell. Your friend sees everything you type.',
             'To leave: press Enter, then type ~.'],
         keys: '',
@@ -153,6 +155,12 @@ function details(s: WizardState, ctx: ViewContext, problem: string[]): Screen {
   };
 }
 
+function typingLine(s: WizardState): string {
+  return s.helperMayType
+    ? 'Your helper will be able to type. Press v to let them only watch.'
+    : 'Your helper will only watch. Press v to let them type.';
+}
+
 function verify(s: WizardState): Screen {
   const code = s.code ?? '?????';
   const spaced = code.split('').join(' ');
@@ -170,9 +178,10 @@ function verify(s: WizardState): Screen {
         s.localConfirmed
           ? (s.peerConfirmed ? 'Confirmed.' : 'Waiting for your helper to check the code...')
           : 'When your helper says the code matches, press y. If it does not match, press n.',
+        typingLine(s),
       ],
       big: s.code ? bigText(s.code) : undefined,
-      keys: s.localConfirmed ? 'q: quit' : 'y: the helper says it matches   n: stop',
+      keys: s.localConfirmed ? 'v: who types   q: quit' : 'y: the helper says it matches   n: stop   v: who types',
     };
   }
   const check =

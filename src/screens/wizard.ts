@@ -23,6 +23,8 @@ export interface WizardState {
   mismatches: number;
   localConfirmed: boolean;
   peerConfirmed: boolean;
+  /** The friend's choice: may the helper type when the session starts (v on steps 5 and 6). */
+  helperMayType: boolean;
   /** Set once, when everything is over: why, and the exit status it maps to. */
   ended: { message: string; next: string; exit: ExitCode } | null;
 }
@@ -38,6 +40,7 @@ export type WizardEvent =
   | { type: 'codeShown'; code: string; peer: { user: string; host: string } }
   | { type: 'codeTyped'; matches: boolean; invalid?: string }
   | { type: 'pressY' }
+  | { type: 'toggleTyping' }
   | { type: 'peerConfirmed' }
   | { type: 'sessionStarted' }
   | { type: 'failed'; message: string; next: string; exit: ExitCode }
@@ -55,7 +58,7 @@ export type Effect =
 /** After this many wrong codes the helper's side stops: guessing is what a man in the middle does. */
 export const MAX_MISMATCHES = 3;
 
-export function initialState(o: Partial<Pick<WizardState, 'role' | 'reverse' | 'address' | 'port'>> = {}): WizardState {
+export function initialState(o: Partial<Pick<WizardState, 'role' | 'reverse' | 'address' | 'port' | 'helperMayType'>> = {}): WizardState {
   return {
     step: 1,
     role: o.role ?? null,
@@ -70,6 +73,7 @@ export function initialState(o: Partial<Pick<WizardState, 'role' | 'reverse' | '
     mismatches: 0,
     localConfirmed: false,
     peerConfirmed: false,
+    helperMayType: o.helperMayType ?? true,
     ended: null,
   };
 }
@@ -109,8 +113,10 @@ export function step(s: WizardState, e: WizardEvent): Result {
       if (e.type === 'connectFailed') return go(s, { step: 3, activity: '', problem: { message: e.message, next: e.next } });
       return same(s);
     case 5:
+      if (e.type === 'toggleTyping' && s.role === 'friend') return go(s, { helperMayType: !s.helperMayType });
       return verify(s, e);
     case 6:
+      if (e.type === 'toggleTyping' && s.role === 'friend') return go(s, { helperMayType: !s.helperMayType });
       if (e.type === 'sessionStarted') return go(s, { step: 7 });
       return same(s);
     case 7:

@@ -1,6 +1,8 @@
-// The helper's escape: `~.` typed at the start of a line ends the helper's side, as with
-// OpenSSH's escape character (ssh(1), ESCAPE CHARACTERS: "recognized only at the beginning of
-// a line"; "~~" sends a literal tilde; a tilde followed by any other character sends both).
+// The helper's escapes, typed at the start of a line as with OpenSSH's escape character (ssh(1),
+// ESCAPE CHARACTERS: "recognized only at the beginning of a line"; "~~" sends a literal tilde; a
+// tilde followed by any other character sends both):
+//   ~.  leave the session        ~m  send the friend a one-line message
+//   ~r  ask for a fresh screen   ~?  list these
 
 export interface EscapeState {
   /** nothing typed yet, or the last byte was CR or LF */
@@ -9,14 +11,21 @@ export interface EscapeState {
   readonly pendingTilde: boolean;
 }
 
+export type EscapeCommand = 'leave' | 'message' | 'redraw' | 'help';
+
 export interface EscapeResult {
   state: EscapeState;
   passthrough: Buffer;
   disconnect: boolean;
+  /** The escape typed, if any; `rest` is what followed it in the chunk, not yet scanned. */
+  command: EscapeCommand | null;
+  rest: Buffer;
 }
 
+const COMMANDS: Record<number, EscapeCommand> = { 0x2e: 'leave', 0x6d: 'message', 0x72: 'redraw', 0x3f: 'help' };
+const EMPTY = Buffer.alloc(0);
+
 const TILDE = 0x7e;
-const DOT = 0x2e;
 const CR = 0x0d;
 const LF = 0x0a;
 const TILDE_BYTES = Buffer.from([TILDE]);
@@ -28,17 +37,18 @@ export function escapeState(): EscapeState {
 const endsLine = (b: number): boolean => b === CR || b === LF;
 
 function join(parts: Buffer[]): Buffer {
-  return parts.length === 1 ? parts[0] : Buffer.concat(parts);
+  return parts.length === 1 ? parts[0] : parts.length === 0 ? EMPTY : Buffer.concat(parts);
 }
 
-/** Feed one chunk of the helper's input. On `~.`, disconnect is true and passthrough holds the
- * bytes before the `~`; the rest of the chunk is dropped. */
+/** Feed one chunk of the helper's input. On an escape, `command` says which, passthrough holds
+ * the bytes before the `~` and `rest` the bytes after the escape (for `~.`, disconnect is also
+ * true and the caller drops the rest). */
 export function scanEscape(state: EscapeState, chunk: Buffer): EscapeResult {
   const n = chunk.length;
   // Fast path for pastes and ordinary typing: no tilde, nothing held.
   if (!state.pendingTilde && chunk.indexOf(TILDE) < 0) {
     const atLineStart = n === 0 ? state.atLineStart : endsLine(chunk[n - 1]);
-    return { state: { atLineStart, pendingTilde: false }, passthrough: chunk, disconnect: false };
+    return { state: { atLineStart, pendingTilde: false }, passthrough: chunk, disconnect: false, command: null, rest: EMPTY };
   }
 
   const parts: Buffer[] = [];
@@ -48,7 +58,10 @@ export function scanEscape(state: EscapeState, chunk: Buffer): EscapeResult {
     const b = chunk[i];
     if (pendingTilde) {
       pendingTilde = false;
-      if (b === DOT) return { state: escapeState(), passthrough: join(parts), disconnect: true };
+      const command = COMMANDS[b];
+      if (command) {
+        return { state: { atLineStart: false, pendingTilde: false }, passthrough: join(parts), disconnect: command === 'leave', command, rest: chunk.subarray(i + 1) };
+      }
       parts.push(TILDE_BYTES); // the held tilde goes out; `~~` sends just that one
       segStart = b === TILDE ? i + 1 : i;
       if (b === TILDE) {
@@ -64,5 +77,5 @@ export function scanEscape(state: EscapeState, chunk: Buffer): EscapeResult {
     atLineStart = endsLine(b);
   }
   if (segStart < n) parts.push(segStart === 0 ? chunk : chunk.subarray(segStart));
-  return { state: { atLineStart, pendingTilde }, passthrough: join(parts), disconnect: false };
+  return { state: { atLineStart, pendingTilde }, passthrough: join(parts), disconnect: false, command: null, rest: EMPTY };
 }

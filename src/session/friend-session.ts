@@ -1,10 +1,25 @@
-// The shared session on the friend's side: one pty, the friend's keyboard and screen, the helper's
-// channel. Both people type into the pty; its output goes to both. The friend's hotkey is scanned
-// in the raw input bytes before anything reaches the shell.
+// The shared session on the friend's side (DESIGN.md section 4): one pty, the friend's keyboard
+// and screen, and the helper's link, which may drop and come back.
+//
+// Rules, each kept here and tested with a fake pty, in-memory streams and a fake clock:
+// - The friend's screen is painted from a virtual screen of the pty, with the status line on the
+//   last row; the shell's output never reaches the friend's terminal directly.
+// - The pty is the smaller of the two terminals on each axis, less the friend's status line.
+// - The friend's hotkey is scanned in the raw input before anything reaches the shell; the
+//   keyboard key (Ctrl-Alt-K) lets the helper type or stops them. While stopped, nothing the
+//   helper types reaches the pty and the helper is told why.
+// - A slow helper never slows the shell: past a bounded backlog, output for the helper is
+//   dropped; once the link drains the helper gets a fresh copy of the screen instead.
+// - A link that drops without the helper saying goodbye opens the reconnect window: the shell
+//   keeps running, the status line counts down, and a helper who comes back within it first gets
+//   the current screen, then the live session.
 import type { Duplex, Readable, Writable } from 'node:stream';
-import { flush, hotkeyState, scan } from './hotkey';
+import { decodeToFriend, encode, LineReader, type ToHelper } from '../net/control';
+import { flush, hotkeyState, scan, takeKeyboardToggles } from './hotkey';
 import type { Pty } from './pty';
+import { VirtualScreen, startPainter } from './screen';
 import { sharedSize, type TermSize } from './size';
+import { statusText, type HelperPresence } from './status';
 
 export type EndReason = 'hotkey' | 'shell-exited' | 'helper-left' | 'connection-lost' | 'signal' | 'error';
 
@@ -15,130 +30,363 @@ export interface FriendTerminal {
   utf8: boolean;
 }
 
+/** What the session records; transcript.ts writes it as asciicast. */
+export interface SessionRecord {
+  output(data: Uint8Array): void;
+  helperInput(data: Uint8Array): void;
+  resize(size: TermSize): void;
+  marker(label: string): void;
+}
+
+export interface Clock {
+  now(): number;
+  setTimeout(fn: () => void, ms: number): unknown;
+  clearTimeout(t: unknown): void;
+  setInterval(fn: () => void, ms: number): unknown;
+  clearInterval(t: unknown): void;
+}
+
+export const realClock: Clock = {
+  now: () => Date.now(),
+  setTimeout: (fn, ms) => setTimeout(fn, ms),
+  clearTimeout: (t) => clearTimeout(t as NodeJS.Timeout),
+  setInterval: (fn, ms) => setInterval(fn, ms),
+  clearInterval: (t) => clearInterval(t as NodeJS.Timeout),
+};
+
+/** One connection of the helper: the shell channel, and its size when it sent one. */
+export interface HelperLink {
+  name: string;
+  channel: Duplex;
+  size: TermSize | null;
+}
+
 export interface FriendSessionOptions {
   pty: Pty;
   friend: FriendTerminal;
-  helper: Duplex;
-  helperSize: TermSize | null;
-  /** Most a stalled helper may hold of output before we stop sending it more. */
+  /** Whether the helper may type when the session starts (the friend's choice on step 6). */
+  helperMayType: boolean;
+  /** How long a dropped helper may take to come back; 0 ends the session at once. */
+  reconnectWindowMs: number;
+  /** Most a slow helper may hold of output before it gets a fresh screen instead. */
   helperBacklogBytes?: number;
+  record?: SessionRecord | null;
+  clock?: Clock;
   onEnd(reason: EndReason, detail: string): void;
-  onResize?(size: TermSize): void;
+  /** Things worth a line in the events log: resized, keyboard, helper-lost, helper-back, ... */
+  onEvent?(name: string, detail: Record<string, unknown>): void;
 }
 
 export interface FriendSession {
-  /** Tells the friend something, on their own screen only. */
+  /** The helper's shell channel: the first one, or one after a reconnect. */
+  attach(link: HelperLink): void;
+  /** The control channel of the current link (control.ts). */
+  control(channel: Duplex): void;
+  /** The current link's SSH connection closed (`error` when it broke rather than closed). */
+  linkClosed(error: string | null): void;
+  /** Tells the friend something on the status line (for a while), and records it. */
   announce(text: string): void;
   friendResized(): void;
   helperResized(size: TermSize): void;
+  readonly helperPresent: boolean;
+  /** Whether the session waits for a helper to come back. */
+  readonly awaitingHelper: boolean;
   end(reason: EndReason, detail?: string): void;
 }
 
 /** How long a lone ESC (or another hotkey prefix) is held before it goes to the shell. */
 const HOLD_MS = 30;
-/** How much of the newest output a helper who fell behind still gets. */
-const TAIL_BYTES = 16 * 1024;
+/** How long a notice or the helper's message stays on the status line. */
+const NOTICE_MS = 60_000;
+/** At most one "the friend has the keyboard" note to a typing helper in this long. */
+const TYPING_NOTE_MS = 3000;
+/** A link drained below this share of the backlog gets its fresh screen. */
+const CATCH_UP_SHARE = 4;
+
+interface Link extends HelperLink {
+  bye: boolean;
+  closed: boolean;
+  behind: number; // bytes not sent since the link fell behind; 0 when in step
+  controlChannel: Duplex | null;
+  lastTypingNote: number;
+}
 
 export function startFriendSession(o: FriendSessionOptions): FriendSession {
+  const clock = o.clock ?? realClock;
   const backlog = o.helperBacklogBytes ?? 256 * 1024;
+  const record = o.record ?? null;
+  const event = (name: string, detail: Record<string, unknown> = {}) => o.onEvent?.(name, detail);
   let keys = hotkeyState({ utf8: o.friend.utf8 });
-  let holdTimer: NodeJS.Timeout | null = null;
-  let helperSize = o.helperSize;
+  let holdTimer: unknown = null;
   let ended = false;
-  let size = sharedSize(o.friend.size(), helperSize);
+  let mayType = o.helperMayType;
+  let link: Link | null = null;
+  let lastName = 'your helper';
+  let helperSize: TermSize | null = null;
+  let goneUntil = 0; // when the reconnect window closes; 0 while no helper is gone
+  let windowTimer: unknown = null;
+  let countdown: unknown = null;
+  let catchUp: unknown = null;
+  let notice: { text: string; until: number } | null = null;
 
+  const friendArea = (): TermSize => {
+    const t = o.friend.size();
+    return { cols: t.cols, rows: Math.max(2, t.rows - 1) }; // the last row is the status line
+  };
+  let size = sharedSize(friendArea(), null);
+  const screen = new VirtualScreen(size);
+  const presence = (): HelperPresence => {
+    if (link) return { kind: 'connected', name: link.name, mayType };
+    if (goneUntil) return { kind: 'gone', name: lastName, secondsLeft: (goneUntil - clock.now()) / 1000 };
+    return { kind: 'waiting' };
+  };
+  const painter = startPainter({
+    screen,
+    output: o.friend.output,
+    termSize: () => o.friend.size(),
+    utf8: o.friend.utf8,
+    status: () => {
+      if (notice && notice.until <= clock.now()) notice = null;
+      return statusText({ presence: presence(), notice: notice?.text ?? null, utf8: o.friend.utf8, width: o.friend.size().cols });
+    },
+  });
+
+  // --- The friend's keyboard -------------------------------------------------------------
+  const toPty = (bytes: Buffer) => {
+    if (bytes.length === 0) return;
+    const t = takeKeyboardToggles(bytes);
+    if (t.rest.length > 0) o.pty.write(t.rest);
+    if (t.toggles % 2 === 1) setMayType(!mayType, 'friend');
+  };
   const onFriendInput = (chunk: Buffer) => {
     if (ended) return;
-    if (holdTimer) clearTimeout(holdTimer);
+    if (holdTimer) clock.clearTimeout(holdTimer);
     holdTimer = null;
     const r = scan(keys, chunk);
     keys = r.state;
-    if (r.passthrough.length > 0) o.pty.write(r.passthrough);
+    toPty(r.passthrough);
     if (r.kill) return end('hotkey', 'The friend pressed the hotkey.');
-    holdTimer = setTimeout(() => {
-      const f = flush(keys);
-      keys = f.state;
-      if (f.passthrough.length > 0) o.pty.write(f.passthrough);
-    }, HOLD_MS);
+    if (keys.held.length > 0) {
+      holdTimer = clock.setTimeout(() => {
+        holdTimer = null;
+        const f = flush(keys);
+        keys = f.state;
+        toPty(f.passthrough);
+      }, HOLD_MS);
+    }
   };
-  const onHelperInput = (chunk: Buffer) => {
-    if (!ended) o.pty.write(chunk);
+
+  function setMayType(next: boolean, by: 'friend' | 'start') {
+    if (next === mayType && by !== 'start') return;
+    mayType = next;
+    const label = next ? 'keyboard given to the helper' : 'keyboard taken by the friend';
+    record?.marker(label);
+    event('keyboard', { helperMayType: next });
+    tell({ t: 'keyboard', allowed: next });
+    if (link && next) sendScreen(link); // notes the helper saw meanwhile are painted over
+    painter.dirty();
+  }
+
+  // --- The helper's link -----------------------------------------------------------------
+  const tell = (msg: ToHelper) => {
+    const c = link?.controlChannel;
+    if (c && !c.destroyed) c.write(encode(msg));
   };
-  // A slow helper never slows the friend's shell: past the bound, output for the helper is
-  // dropped, keeping only its last few KiB; once the helper's link drains it gets a note and that
-  // tail, so the newest lines (the prompt after a flood) always arrive.
-  let skipped = 0;
-  let tail: Buffer[] = [];
-  let tailBytes = 0;
-  o.pty.onData((data) => {
-    if (ended) return;
-    o.friend.output.write(data);
-    if (skipped === 0 && o.helper.writableLength < backlog) {
-      o.helper.write(data);
+  const sendScreen = (l: Link) => {
+    if (l.closed || l.channel.destroyed) return;
+    l.behind = 0;
+    l.channel.write(screen.snapshot());
+  };
+
+  const onHelperInput = (l: Link) => (chunk: Buffer) => {
+    if (ended || link !== l) return;
+    if (!mayType) {
+      const now = clock.now();
+      if (now - l.lastTypingNote >= TYPING_NOTE_MS) {
+        l.lastTypingNote = now;
+        tell({ t: 'note', text: 'Your friend has the keyboard: what you type is not sent. Ask them to press Ctrl-Alt-K.' });
+      }
       return;
     }
-    skipped += data.length;
-    watchCatchUp();
-    tail.push(data);
-    tailBytes += data.length;
-    while (tailBytes - tail[0].length >= TAIL_BYTES) tailBytes -= tail.shift()!.length;
-  });
-  // The helper's channel may never report 'drain' (its high-water mark can be above our bound),
-  // so while output is being skipped we look every 100 ms whether the link has caught up.
-  let catchUp: NodeJS.Timeout | null = null;
+    record?.helperInput(chunk);
+    o.pty.write(chunk);
+  };
+
   const watchCatchUp = () => {
     if (catchUp || ended) return;
-    catchUp = setInterval(() => {
-      if (ended || o.helper.writableLength > backlog / 4) return;
-      clearInterval(catchUp!);
+    // The channel may never report 'drain' (its high-water mark can be above our bound), so we
+    // look every 100 ms whether the link has caught up.
+    catchUp = clock.setInterval(() => {
+      const l = link;
+      if (!l || l.behind === 0) {
+        clock.clearInterval(catchUp);
+        catchUp = null;
+        return;
+      }
+      if (l.channel.writableLength > backlog / CATCH_UP_SHARE) return;
+      clock.clearInterval(catchUp);
       catchUp = null;
-      sendTail();
+      event('helper-resync', { skipped: l.behind });
+      tell({ t: 'note', text: `Your link was too slow: ${l.behind} bytes of output were skipped; this is a fresh copy of the screen.` });
+      sendScreen(l);
     }, 100);
   };
-  const sendTail = () => {
-    if (ended || skipped === 0) return;
-    const kept = Buffer.concat(tail);
-    const note = `\r\n[remote-help: your link was too slow; ${skipped - kept.length} bytes of output skipped]\r\n`;
-    skipped = 0;
-    tail = [];
-    tailBytes = 0;
-    o.helper.write(note);
-    o.helper.write(kept);
+
+  const toHelper = (data: Buffer) => {
+    const l = link;
+    if (!l || l.closed) return;
+    if (l.behind === 0 && l.channel.writableLength < backlog) {
+      l.channel.write(data);
+      return;
+    }
+    l.behind += data.length;
+    watchCatchUp();
   };
+
+  o.pty.onData((data) => {
+    if (ended) return;
+    screen.write(data);
+    painter.dirty();
+    record?.output(data);
+    toHelper(data);
+  });
   o.pty.onExit((code) => end('shell-exited', `The shell ended (exit status ${code}).`));
   o.friend.input.on('data', onFriendInput);
   o.friend.input.resume();
-  o.helper.on('data', onHelperInput);
-  o.helper.on('close', () => end('helper-left', 'The helper left the session.'));
 
   function resize() {
-    const next = sharedSize(o.friend.size(), helperSize);
+    const next = sharedSize(friendArea(), link ? helperSize : null);
+    painter.invalidate();
     if (next.cols === size.cols && next.rows === size.rows) return;
     size = next;
+    screen.resize(size);
     o.pty.resize(size);
-    o.onResize?.(size);
+    record?.resize(size);
+    event('resized', { ...size });
+  }
+
+  function attach(h: HelperLink) {
+    if (ended) return h.channel.destroy();
+    if (link) drop(link);
+    const back = goneUntil !== 0;
+    stopWindow();
+    const l: Link = { ...h, bye: false, closed: false, behind: 0, controlChannel: null, lastTypingNote: -Infinity };
+    link = l;
+    lastName = h.name;
+    helperSize = h.size;
+    l.channel.on('data', onHelperInput(l));
+    l.channel.on('end', () => (l.bye = true)); // the helper closed its side on purpose
+    l.channel.on('close', () => {
+      if (l.bye) linkGone(l, null);
+    });
+    l.channel.on('error', () => {});
+    record?.marker(back ? `helper reconnected: ${h.name}` : `helper connected: ${h.name}`);
+    event(back ? 'helper-back' : 'helper-joined', { helper: h.name });
+    if (back) say(`${h.name} is back.`);
+    resize();
+    sendScreen(l);
+    painter.dirty();
+  }
+
+  function drop(l: Link) {
+    l.closed = true;
+    l.channel.removeAllListeners('data');
+    if (!l.channel.destroyed) l.channel.destroy();
+    if (l.controlChannel && !l.controlChannel.destroyed) l.controlChannel.destroy();
+  }
+
+  function linkGone(l: Link, error: string | null) {
+    if (ended || link !== l) return;
+    drop(l);
+    link = null;
+    if (l.bye) {
+      record?.marker('helper left');
+      return end('helper-left', 'The helper left the session.');
+    }
+    record?.marker(`helper disconnected${error ? `: ${error}` : ''}`);
+    event('helper-lost', { helper: l.name, error });
+    if (o.reconnectWindowMs <= 0) return end('connection-lost', error ?? 'The connection to the helper was lost.');
+    goneUntil = clock.now() + o.reconnectWindowMs;
+    windowTimer = clock.setTimeout(() => {
+      record?.marker('reconnect window closed');
+      end('connection-lost', 'The helper did not come back in time.');
+    }, o.reconnectWindowMs);
+    countdown = clock.setInterval(() => painter.dirty(), 1000);
+    resize(); // the pty follows the friend's terminal alone meanwhile
+    painter.dirty();
+  }
+
+  function stopWindow() {
+    goneUntil = 0;
+    if (windowTimer) clock.clearTimeout(windowTimer);
+    if (countdown) clock.clearInterval(countdown);
+    windowTimer = countdown = null;
+  }
+
+  function say(text: string) {
+    notice = { text, until: clock.now() + NOTICE_MS };
+    painter.dirty();
   }
 
   function end(reason: EndReason, detail = '') {
     if (ended) return;
     ended = true;
-    if (holdTimer) clearTimeout(holdTimer);
-    if (catchUp) clearInterval(catchUp);
+    if (holdTimer) clock.clearTimeout(holdTimer);
+    if (catchUp) clock.clearInterval(catchUp);
+    stopWindow();
     o.friend.input.off('data', onFriendInput);
-    o.helper.off('data', onHelperInput);
+    if (link) link.channel.removeAllListeners('data');
     o.pty.kill();
+    painter.stop();
+    screen.dispose();
     o.onEnd(reason, detail);
   }
 
   o.pty.resize(size);
+  record?.marker(mayType ? 'helper may type' : 'helper may not type (view only)');
   return {
+    attach,
+    control(channel) {
+      const l = link;
+      if (!l || ended) return channel.destroy();
+      l.controlChannel = channel;
+      channel.on('error', () => {});
+      const reader = new LineReader(
+        (line) => {
+          if (link !== l) return;
+          const d = decodeToFriend(line);
+          if (!d.ok) return event('control-rejected', { reason: d.reason });
+          if (d.msg.t === 'bye') l.bye = true;
+          else if (d.msg.t === 'redraw') sendScreen(l);
+          else {
+            record?.marker(`message from the helper: ${d.msg.text}`);
+            event('helper-message', { text: d.msg.text });
+            say(`${l.name} says: ${d.msg.text}`);
+          }
+        },
+        () => event('control-rejected', { reason: 'line too long' }),
+      );
+      channel.on('data', (chunk: Buffer) => reader.push(chunk));
+      tell({ t: 'keyboard', allowed: mayType });
+    },
+    linkClosed(error) {
+      if (link) linkGone(link, error);
+    },
     announce(text) {
-      if (!ended) o.friend.output.write(`\r\n[remote-help] ${text}\r\n`);
+      if (ended) return;
+      record?.marker(text);
+      say(text);
     },
     friendResized: resize,
     helperResized(s) {
       helperSize = s;
       resize();
+    },
+    get helperPresent() {
+      return link !== null;
+    },
+    get awaitingHelper() {
+      return goneUntil !== 0;
     },
     end,
   };

@@ -1,53 +1,197 @@
 // The helper's side of the shared shell: the helper's keyboard goes to the friend's pty over the
-// SSH channel, its output comes back. `~.` after Enter leaves (the OpenSSH convention).
+// SSH channel, its output comes back. The link may drop and come back (attach again); meanwhile
+// the helper's keys go nowhere. Escapes at the start of a line (escape.ts): ~. leaves, ~m sends
+// the friend a message, ~r asks for a fresh screen, ~? lists them. What the friend's program says
+// on the control channel (the keyboard taken or given, notes) is printed as a line of our own.
 import type { Duplex, Readable, Writable } from 'node:stream';
-import { escapeState, scanEscape } from './escape';
+import { decodeToHelper, encode, LineReader, MAX_MESSAGE, type ToFriend } from '../net/control';
+import { escapeState, scanEscape, type EscapeCommand } from './escape';
 
 export type HelperEnd =
-  | { kind: 'left' } // the helper typed ~.
+  | { kind: 'left' } // the helper typed ~. (or gave up waiting for the link)
   | { kind: 'exit'; code: number | null; signal: string | null; message: string | null }
   | { kind: 'closed' };
 
-export interface HelperSessionOptions {
+export interface HelperConn {
   channel: Duplex;
+  control: Duplex | null;
+}
+
+export interface HelperSessionOptions {
   input: Readable;
   output: Writable;
   onEnd(end: HelperEnd): void;
 }
 
-export function startHelperSession(o: HelperSessionOptions): { end(): void } {
+export interface HelperSession {
+  attach(conn: HelperConn): void;
+  /** The link dropped: the session waits for attach() (or ends with closed()). */
+  detach(): void;
+  /** How the current link ended, if the friend said (an exit status or goodbye). */
+  readonly exitInfo: HelperEnd | null;
+  note(text: string): void;
+  end(end?: HelperEnd): void;
+}
+
+const CTRL_C = 0x03;
+const ESC = 0x1b;
+const CR = 0x0d;
+const BACKSPACES = new Set([0x08, 0x7f]);
+const HELP = 'Escapes at the start of a line: ~. leave   ~m message to your friend   ~r fresh screen   ~~ a tilde';
+
+export function startHelperSession(o: HelperSessionOptions): HelperSession {
   let esc = escapeState();
   let ended = false;
-  let exit: HelperEnd | null = null;
+  let conn: HelperConn | null = null;
+  let exitInfo: HelperEnd | null = null;
+  let allowed = true;
+  let lastTypingNote = -Infinity;
+  /** The line being typed after ~m, or null. */
+  let message: string | null = null;
 
   // Keys typed before the shared shell first speaks were typed at the code screens, not for the
   // shell: they are dropped, so nothing typed before the friend's Y can reach it.
   let live = false;
-  const onInput = (chunk: Buffer) => {
-    if (ended || !live) return;
-    const r = scanEscape(esc, chunk);
-    esc = r.state;
-    if (r.passthrough.length > 0) o.channel.write(r.passthrough);
-    if (r.disconnect) finish({ kind: 'left' });
+
+  const note = (text: string) => {
+    if (!ended) o.output.write(`\r\n[remote-help] ${text}\r\n`);
   };
-  const onOutput = (data: Buffer) => {
-    live = true;
-    o.output.write(data);
+  const tell = (msg: ToFriend) => {
+    const c = conn?.control;
+    if (c && !c.destroyed) c.write(encode(msg));
+  };
+
+  function command(c: EscapeCommand) {
+    if (c === 'leave') return finish({ kind: 'left' });
+    if (c === 'help') return note(HELP);
+    if (c === 'redraw') {
+      if (!conn?.control) return note('A fresh screen is not available on this link.');
+      return tell({ t: 'redraw' });
+    }
+    if (!conn?.control) return note('Messages are not available on this link.');
+    message = '';
+    o.output.write(`\r\n[remote-help] Message to your friend (Enter sends, Esc cancels): `);
+  }
+
+  function typeMessage(chunk: Buffer) {
+    for (const b of chunk) {
+      if (message === null) return;
+      if (b === CR || b === 0x0a) {
+        const text = message.trim();
+        message = null;
+        if (text) {
+          tell({ t: 'message', text });
+          note('Sent. It is on your friend\'s status line.');
+        } else note('Nothing sent.');
+        tell({ t: 'redraw' });
+      } else if (b === ESC || b === CTRL_C) {
+        message = null;
+        note('Message cancelled.');
+        tell({ t: 'redraw' });
+      } else if (BACKSPACES.has(b)) {
+        if (message.length > 0) {
+          message = message.slice(0, -1);
+          o.output.write('\b \b');
+        }
+      } else if (b >= 0x20 && message.length < MAX_MESSAGE) {
+        // Bytes of a UTF-8 character arrive one by one: keep them as Latin-1 and decode at the end.
+        message += String.fromCharCode(b);
+        o.output.write(Buffer.from([b]));
+      }
+    }
+    if (message !== null) return;
+  }
+
+  const onInput = (chunk: Buffer) => {
+    if (ended) return;
+    if (message !== null) {
+      const before = message;
+      typeMessage(chunk);
+      if (message === null && before !== null) return;
+      return;
+    }
+    if (!conn) {
+      // Waiting for the link: Ctrl-C or ~. gives up; nothing else goes anywhere.
+      if (chunk.includes(CTRL_C)) return finish({ kind: 'left' });
+    }
+    let rest: Buffer = chunk;
+    while (rest.length > 0 && !ended) {
+      const r = scanEscape(esc, rest);
+      esc = r.state;
+      rest = r.rest;
+      if (r.passthrough.length > 0 && conn && live) {
+        if (allowed) conn.channel.write(r.passthrough);
+        else if (Date.now() - lastTypingNote > 3000) {
+          lastTypingNote = Date.now();
+          note('Your friend has the keyboard: what you type is not sent. Ask them to press Ctrl-Alt-K.');
+        }
+      }
+      if (r.command) {
+        command(r.command);
+        if (message !== null) {
+          typeMessage(rest);
+          return;
+        }
+      }
+    }
   };
   o.input.on('data', onInput);
   o.input.resume();
-  o.channel.on('data', onOutput);
-  o.channel.on('exit', (code: number | null, signal?: string, _dump?: boolean, message?: string) => {
-    exit = { kind: 'exit', code, signal: signal ?? null, message: message ?? null };
-  });
-  o.channel.on('close', () => finish(exit ?? { kind: 'closed' }));
+
+  function attach(c: HelperConn) {
+    if (ended) return;
+    conn = c;
+    exitInfo = null;
+    c.channel.on('data', (data: Buffer) => {
+      if (conn !== c || ended) return;
+      live = true;
+      o.output.write(data);
+    });
+    c.channel.on('exit', (code: number | null, signal?: string, _dump?: boolean, msg?: string) => {
+      if (conn === c) exitInfo = { kind: 'exit', code, signal: signal ?? null, message: msg ?? null };
+    });
+    c.channel.on('close', () => {
+      if (conn === c && exitInfo) finish(exitInfo);
+    });
+    c.channel.on('error', () => {});
+    if (c.control) {
+      const reader = new LineReader((line) => {
+        const d = decodeToHelper(line);
+        if (!d.ok || conn !== c) return;
+        if (d.msg.t === 'note') return note(d.msg.text);
+        if (d.msg.t === 'keyboard' && d.msg.allowed !== allowed) {
+          allowed = d.msg.allowed;
+          note(allowed ? 'Your friend gave you the keyboard: you can type again.'
+            : 'Your friend took the keyboard: you can watch, but what you type is not sent.');
+        }
+      }, () => {});
+      c.control.on('data', (chunk: Buffer) => reader.push(chunk));
+      c.control.on('error', () => {});
+    }
+  }
 
   function finish(end: HelperEnd) {
     if (ended) return;
+    if (end.kind === 'left') {
+      // Saying goodbye on purpose, so the friend's side does not wait for us to come back.
+      tell({ t: 'bye' });
+      if (conn && !conn.channel.destroyed) conn.channel.end();
+    }
     ended = true;
     o.input.off('data', onInput);
-    o.channel.off('data', onOutput);
     o.onEnd(end);
   }
-  return { end: () => finish({ kind: 'left' }) };
+
+  return {
+    attach,
+    detach() {
+      conn = null;
+      message = null;
+    },
+    get exitInfo() {
+      return exitInfo;
+    },
+    note,
+    end: (e = { kind: 'left' }) => finish(e),
+  };
 }

@@ -234,3 +234,26 @@ export function isUtf8Locale(env: NodeJS.ProcessEnv): boolean {
   }
   return false;
 }
+
+// The friend's keyboard key (DESIGN.md section 4, "take the keyboard away"): Ctrl-Alt-K, sent as
+// ESC + Ctrl-K (1b 0b) by terminals with metaSendsEscape, the Linux console included. It is looked
+// for in what the kill scanner passed on, which already holds an ESC at the end of a read until
+// the next byte decides, so the two bytes arrive together.
+const CTRL_ALT_K = Buffer.from([ESC, 0x0b]);
+
+/** Removes every Ctrl-Alt-K from the friend's input; `toggles` says how many there were. */
+export function takeKeyboardToggles(input: Buffer): { rest: Buffer; toggles: number } {
+  let at = input.indexOf(CTRL_ALT_K);
+  if (at < 0) return { rest: input, toggles: 0 };
+  const parts: Buffer[] = [];
+  let from = 0;
+  let toggles = 0;
+  while (at >= 0) {
+    if (at > from) parts.push(input.subarray(from, at));
+    toggles++;
+    from = at + CTRL_ALT_K.length;
+    at = input.indexOf(CTRL_ALT_K, from);
+  }
+  if (from < input.length) parts.push(input.subarray(from));
+  return { rest: join(parts), toggles };
+}

@@ -1,0 +1,89 @@
+// The control channel beside the shared shell: an SSH subsystem the helper's program opens after
+// the shell, carrying small JSON lines both ways. It never reaches the pty; the friend's program
+// only shows what arrives on it (a message on the status line) or acts on it within what the
+// friend allowed (a fresh screen, a goodbye).
+//
+// Wire format: one JSON object per line, at most MAX_LINE bytes before the newline, UTF-8.
+//   helper -> friend  {"t":"message","text":"..."}   one line of text for the friend's status line
+//                     {"t":"redraw"}                  please send me a fresh copy of the screen
+//                     {"t":"bye"}                     I am leaving on purpose (not a lost link)
+//   friend -> helper  {"t":"keyboard","allowed":b}   whether what the helper types reaches the shell
+//                     {"t":"note","text":"..."}      something to tell the helper
+// Anything else (unknown type, bad JSON, a line too long) is an error value, never a throw.
+
+export const CONTROL_SUBSYSTEM = 'remote-help-control@remote-help';
+export const MAX_LINE = 1024;
+/** Longest message text shown to the friend, in characters. */
+export const MAX_MESSAGE = 200;
+
+export type ToFriend = { t: 'message'; text: string } | { t: 'redraw' } | { t: 'bye' };
+export type ToHelper = { t: 'keyboard'; allowed: boolean } | { t: 'note'; text: string };
+
+export type Decoded<T> = { ok: true; msg: T } | { ok: false; reason: string };
+
+/** Text safe for one line of someone's terminal: no control characters, bounded length. */
+export function cleanText(text: string, max = MAX_MESSAGE): string {
+  // eslint-disable-next-line no-control-regex
+  const flat = text.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069]+/g, ' ').trim();
+  const chars = Array.from(flat);
+  return chars.length <= max ? flat : chars.slice(0, max - 1).join('') + '…';
+}
+
+export function encode(msg: ToFriend | ToHelper): Buffer {
+  return Buffer.from(JSON.stringify(msg) + '\n');
+}
+
+function parse(line: string): Record<string, unknown> | string {
+  if (Buffer.byteLength(line) > MAX_LINE) return 'line too long';
+  try {
+    const v: unknown = JSON.parse(line);
+    return v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : 'not an object';
+  } catch {
+    return 'not JSON';
+  }
+}
+
+export function decodeToFriend(line: string): Decoded<ToFriend> {
+  const v = parse(line);
+  if (typeof v === 'string') return { ok: false, reason: v };
+  if (v.t === 'message' && typeof v.text === 'string') {
+    const text = cleanText(v.text);
+    return text ? { ok: true, msg: { t: 'message', text } } : { ok: false, reason: 'empty message' };
+  }
+  if (v.t === 'redraw') return { ok: true, msg: { t: 'redraw' } };
+  if (v.t === 'bye') return { ok: true, msg: { t: 'bye' } };
+  return { ok: false, reason: `unknown message ${JSON.stringify(String(v.t)).slice(0, 40)}` };
+}
+
+export function decodeToHelper(line: string): Decoded<ToHelper> {
+  const v = parse(line);
+  if (typeof v === 'string') return { ok: false, reason: v };
+  if (v.t === 'keyboard' && typeof v.allowed === 'boolean') return { ok: true, msg: { t: 'keyboard', allowed: v.allowed } };
+  if (v.t === 'note' && typeof v.text === 'string') return { ok: true, msg: { t: 'note', text: cleanText(v.text, 400) } };
+  return { ok: false, reason: `unknown message ${JSON.stringify(String(v.t)).slice(0, 40)}` };
+}
+
+/** Splits a byte stream into lines; a line longer than MAX_LINE is reported once and skipped. */
+export class LineReader {
+  private buf = '';
+  private skipping = false;
+  private readonly decoder = new TextDecoder();
+  constructor(private readonly onLine: (line: string) => void, private readonly onTooLong: () => void) {}
+
+  push(chunk: Uint8Array): void {
+    this.buf += this.decoder.decode(chunk, { stream: true });
+    for (;;) {
+      const nl = this.buf.indexOf('\n');
+      if (nl < 0) break;
+      const line = this.buf.slice(0, nl);
+      this.buf = this.buf.slice(nl + 1);
+      if (this.skipping) this.skipping = false;
+      else if (line.length > 0) this.onLine(line);
+    }
+    if (this.buf.length > MAX_LINE) {
+      if (!this.skipping) this.onTooLong();
+      this.skipping = true;
+      this.buf = '';
+    }
+  }
+}
