@@ -1,10 +1,13 @@
-// The session's rules with in-memory streams and a fake pty: the hotkey, a helper who falls behind.
+// The session's rules with in-memory streams, a fake pty and a fake clock: size negotiation, the
+// hotkey, the friend's consent to typing, a helper who falls behind (bounded backlog, then a
+// fresh screen), the reconnect window, and the helper's message on the status line.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { PassThrough, Writable, Duplex } from 'node:stream';
-import { startFriendSession, type EndReason } from '../src/session/friend-session';
+import { startFriendSession, type Clock, type EndReason, type SessionRecord } from '../src/session/friend-session';
 import type { Pty } from '../src/session/pty';
-import { until } from './harness';
+import { VirtualScreen } from '../src/session/screen';
+import { screenText, until } from './harness';
 
 function fakePty() {
   const writes: Buffer[] = [];
@@ -19,15 +22,43 @@ function fakePty() {
     resize: (s) => sizes.push(s),
     kill: () => (killed = true),
   };
-  return { pty, writes, sizes, emit: (d: string | Buffer) => onData(Buffer.from(d)), killed: () => killed };
+  return { pty, writes, sizes, typed: () => Buffer.concat(writes).toString('latin1'), emit: (d: string | Buffer) => onData(Buffer.from(d)), killed: () => killed };
 }
 
-/** A helper link that holds what it is given until `drain()` lets it through. */
-class SlowHelper extends Duplex {
+/** Timers that only run when the test moves time on. */
+function fakeClock() {
+  let now = 1_000_000;
+  let seq = 0;
+  const timers = new Map<number, { at: number; fn: () => void; every: number | null }>();
+  const clock: Clock = {
+    now: () => now,
+    setTimeout: (fn, ms) => (timers.set(++seq, { at: now + ms, fn, every: null }), seq),
+    clearTimeout: (t) => timers.delete(t as number),
+    setInterval: (fn, ms) => (timers.set(++seq, { at: now + ms, fn, every: ms }), seq),
+    clearInterval: (t) => timers.delete(t as number),
+  };
+  const advance = (ms: number) => {
+    const end = now + ms;
+    for (;;) {
+      let next: [number, { at: number; fn: () => void; every: number | null }] | null = null;
+      for (const e of timers) if (e[1].at <= end && (!next || e[1].at < next[1].at)) next = e;
+      if (!next) break;
+      const [id, t] = next;
+      now = t.at;
+      if (t.every) t.at += t.every;
+      else timers.delete(id);
+      t.fn();
+    }
+    now = end;
+  };
+  return { clock, advance };
+}
+
+/** A helper's shell channel that holds what it is given until `drainAll()` lets it through. */
+class HelperChannel extends Duplex {
   received: Buffer[] = [];
   private pending: (() => void)[] = [];
-  open = false;
-  constructor() {
+  constructor(public open = true) {
     super({ highWaterMark: 1024 });
   }
   override _write(chunk: Buffer, _enc: string, cb: () => void) {
@@ -41,47 +72,252 @@ class SlowHelper extends Duplex {
     this.open = true;
     for (const p of this.pending.splice(0)) p();
   }
+  text() {
+    return Buffer.concat(this.received).toString();
+  }
+  type(s: string) {
+    this.push(Buffer.from(s));
+  }
 }
 
-function session(helper: Duplex, backlog = 4096) {
+/** The control channel: what the friend's side sent as parsed lines; `say` sends it one. */
+class ControlChannel extends Duplex {
+  lines: Record<string, unknown>[] = [];
+  override _write(chunk: Buffer, _enc: string, cb: () => void) {
+    for (const l of chunk.toString().split('\n').filter(Boolean)) this.lines.push(JSON.parse(l));
+    cb();
+  }
+  override _read() {}
+  say(msg: unknown) {
+    this.push(Buffer.from(JSON.stringify(msg) + '\n'));
+  }
+}
+
+const flushIO = () => new Promise((r) => setImmediate(r));
+
+function session(o: { backlog?: number; mayType?: boolean; windowMs?: number; friend?: { cols: number; rows: number } } = {}) {
   const p = fakePty();
+  const { clock, advance } = fakeClock();
   const friendIn = new PassThrough();
-  const friendOut = new Writable({ write: (_c, _e, cb) => cb() });
-  const ends: EndReason[] = [];
+  let friendSize = o.friend ?? { cols: 80, rows: 25 };
+  const friendScreen = new VirtualScreen(friendSize);
+  const friendOut = new Writable({ write: (c, _e, cb) => (friendScreen.write(c), cb()) });
+  const ends: { reason: EndReason; detail: string }[] = [];
+  const events: { name: string; detail: Record<string, unknown> }[] = [];
+  const marks: string[] = [];
+  const helperTyped: string[] = [];
+  const record: SessionRecord = {
+    output: () => {},
+    helperInput: (d) => helperTyped.push(Buffer.from(d).toString()),
+    resize: () => {},
+    marker: (m) => marks.push(m),
+  };
   const s = startFriendSession({
     pty: p.pty,
-    friend: { input: friendIn, output: friendOut, size: () => ({ cols: 80, rows: 25 }), utf8: true },
-    helper,
-    helperSize: { cols: 100, rows: 30 },
-    helperBacklogBytes: backlog,
-    onEnd: (r) => ends.push(r),
+    friend: { input: friendIn, output: friendOut, size: () => friendSize, utf8: true },
+    helperMayType: o.mayType ?? true,
+    reconnectWindowMs: o.windowMs ?? 600_000,
+    helperBacklogBytes: o.backlog ?? 4096,
+    record,
+    clock,
+    onEnd: (reason, detail) => ends.push({ reason, detail }),
+    onEvent: (name, detail) => events.push({ name, detail }),
   });
-  return { p, friendIn, ends, s };
+  const join = (size = { cols: 100, rows: 30 }, open = true) => {
+    const channel = new HelperChannel(open);
+    const control = new ControlChannel();
+    s.attach({ name: 'alice@laptop', channel, size });
+    s.control(control);
+    return { channel, control };
+  };
+  const statusLine = async () => {
+    await flushIO();
+    await new Promise((r) => setTimeout(r, 40)); // one painter frame
+    return screenText(friendScreen).split('\n').at(-1) ?? '';
+  };
+  const resizeFriend = (size: { cols: number; rows: number }) => {
+    friendSize = size;
+    friendScreen.resize(size);
+    s.friendResized();
+  };
+  return { p, s, friendIn, ends, events, marks, helperTyped, advance, join, statusLine, resizeFriend };
 }
 
-test('the pty starts at the smaller size of the two terminals', () => {
-  const { p } = session(new SlowHelper());
-  assert.deepEqual(p.sizes[0], { cols: 80, rows: 25 });
+const CTRL_ALT_K = '\x1b\x0b';
+const SNAPSHOT_START = '\x1b[0m\x1b[H\x1b[2J';
+
+test('size: the smaller terminal on each axis, less the friend\'s status line; alone while the helper is gone', () => {
+  const { p, s, join, resizeFriend } = session();
+  assert.deepEqual(p.sizes[0], { cols: 80, rows: 24 }, 'before the helper: the friend\'s terminal less one row');
+  join({ cols: 100, rows: 30 });
+  assert.deepEqual(p.sizes.at(-1), { cols: 80, rows: 24 });
+  s.helperResized({ cols: 70, rows: 20 });
+  assert.deepEqual(p.sizes.at(-1), { cols: 70, rows: 20 });
+  resizeFriend({ cols: 60, rows: 40 });
+  assert.deepEqual(p.sizes.at(-1), { cols: 60, rows: 20 });
+  s.linkClosed('connection reset');
+  assert.deepEqual(p.sizes.at(-1), { cols: 60, rows: 39 }, 'the helper is gone: the friend\'s size alone');
+  s.end('hotkey');
 });
 
 test('the friend\'s hotkey kills the pty and ends the session; nothing after it reaches the shell', () => {
-  const { p, friendIn, ends } = session(new SlowHelper());
+  const { p, friendIn, ends, join } = session();
+  join();
   friendIn.write(Buffer.from('ls\r\x1b\x03rm -rf /\r'));
-  assert.deepEqual(ends, ['hotkey']);
+  assert.deepEqual(ends.map((e) => e.reason), ['hotkey']);
   assert.ok(p.killed());
-  assert.equal(Buffer.concat(p.writes).toString(), 'ls\r');
+  assert.equal(p.typed(), 'ls\r');
 });
 
-test('a helper who falls behind gets a note and the newest output, never an unbounded backlog', async () => {
-  const helper = new SlowHelper();
-  const { p } = session(helper, 4096);
-  for (let i = 0; i < 2000; i++) p.emit(`flood line ${i}\r\n`);
+test('consent: Ctrl-Alt-K takes the keyboard from the helper and gives it back', async () => {
+  const { p, friendIn, join, helperTyped, marks, advance, statusLine, s } = session();
+  const { channel, control } = join();
+  assert.deepEqual(control.lines.at(-1), { t: 'keyboard', allowed: true });
+  assert.match(await statusLine(), /alice@laptop (is helping and )?may type/);
+  channel.type('echo one\r');
+  await flushIO();
+  assert.equal(p.typed(), 'echo one\r');
+  assert.deepEqual(helperTyped, ['echo one\r'], 'what the helper types is recorded as theirs');
+
+  friendIn.write(Buffer.from(`a${CTRL_ALT_K}b`));
+  assert.equal(p.typed(), 'echo one\rab', 'the friend\'s own keys go on; the toggle key does not reach the shell');
+  assert.deepEqual(control.lines.at(-1), { t: 'keyboard', allowed: false });
+  assert.match(await statusLine(), /alice@laptop is watching/);
+  channel.type('rm -rf ~\r');
+  channel.type('more\r');
+  await flushIO();
+  assert.equal(p.typed(), 'echo one\rab', 'nothing the helper types reaches the pty');
+  assert.deepEqual(helperTyped, ['echo one\r'], 'dropped keys are not recorded as typed');
+  const notes = control.lines.filter((l) => l.t === 'note');
+  assert.equal(notes.length, 1, 'the helper is told why, once for a burst');
+  assert.match(String(notes[0].text), /friend has the keyboard/);
+  advance(5000);
+  channel.type('x');
+  await flushIO();
+  assert.equal(control.lines.filter((l) => l.t === 'note').length, 2, 'and again after a while');
+
+  const before = channel.text().length;
+  friendIn.write(Buffer.from(CTRL_ALT_K));
+  assert.deepEqual(control.lines.at(-1), { t: 'keyboard', allowed: true });
+  assert.ok(channel.text().slice(before).startsWith(SNAPSHOT_START), 'given back: a fresh screen paints over the notes');
+  channel.type('echo two\r');
+  await flushIO();
+  assert.equal(p.typed(), 'echo one\rabecho two\r');
+  assert.deepEqual(marks.filter((m) => m.startsWith('keyboard')), ['keyboard taken by the friend', 'keyboard given to the helper']);
+  s.end('hotkey');
+});
+
+test('consent: a session started view-only drops the helper\'s keys from the first one', async () => {
+  const { p, join, marks, s } = session({ mayType: false });
+  const { channel, control } = join();
+  assert.deepEqual(control.lines[0], { t: 'keyboard', allowed: false });
+  channel.type('id\r');
+  await flushIO();
+  assert.equal(p.typed(), '');
+  assert.ok(marks.includes('helper may not type (view only)'));
+  s.end('hotkey');
+});
+
+test('a helper who falls behind: bounded backlog, then a fresh screen once the link drains', async () => {
+  const { p, join, advance, events, s } = session({ backlog: 4096 });
+  const { channel, control } = join({ cols: 100, rows: 30 }, false);
+  const start = channel.writableLength;
+  for (let i = 0; i < 5000; i++) p.emit(`flood line ${i}\r\n`);
   p.emit('PROMPT$ ');
-  assert.ok(helper.writableLength < 4096 + 100, `held for the helper: ${helper.writableLength} bytes`);
-  helper.drainAll();
-  await until('the note and the newest output', () => Buffer.concat(helper.received).toString().endsWith('PROMPT$ '), 2000);
-  const seen = Buffer.concat(helper.received).toString();
-  assert.match(seen, /output skipped/);
-  assert.ok(seen.endsWith('PROMPT$ '), 'the newest output, the prompt, arrives last');
-  assert.ok(seen.length < 4096 + 16 * 1024 + 200, `the helper got ${seen.length} bytes, not the whole flood`);
+  assert.ok(channel.writableLength - start < 4096 + 100, `held for the helper: ${channel.writableLength} bytes`);
+  advance(1000);
+  assert.equal(events.filter((e) => e.name === 'helper-resync').length, 0, 'no fresh screen while the link is stuck');
+  channel.drainAll();
+  advance(100);
+  await until('the fresh screen', () => channel.text().includes('PROMPT$'), 2000);
+  const seen = channel.text();
+  const fresh = seen.lastIndexOf(SNAPSHOT_START);
+  assert.ok(fresh > 0, 'a fresh copy of the screen follows what was held');
+  assert.match(seen.slice(fresh), /flood line 4999/);
+  assert.ok(seen.length < 4096 + 16 * 1024, `the helper got ${seen.length} bytes, not the ${5000 * 16} of the flood`);
+  assert.equal(events.filter((e) => e.name === 'helper-resync').length, 1);
+  assert.match(String(control.lines.find((l) => l.t === 'note')?.text), /too slow/);
+  p.emit('after\r\n');
+  assert.ok(channel.text().endsWith('after\r\n'), 'then the live output again');
+  s.end('hotkey');
+});
+
+test('reconnect: the shell goes on, the status line counts down, a helper back in time gets the screen first', async () => {
+  const { p, s, join, ends, marks, events, advance, statusLine } = session({ windowMs: 600_000 });
+  const first = join();
+  p.emit('before the drop\r\n');
+  s.linkClosed('connection reset');
+  assert.equal(ends.length, 0, 'the session goes on');
+  assert.ok(s.awaitingHelper);
+  assert.match(await statusLine(), /alice@laptop's connection dropped; waiting 10:00 for them/);
+  advance(61_000);
+  assert.match(await statusLine(), /waiting 8:59/);
+  first.channel.type('late keys\r');
+  p.emit('while gone\r\n');
+  await flushIO();
+  assert.equal(p.typed(), '', 'the old link is dead: nothing it sends reaches the shell');
+
+  const again = join({ cols: 90, rows: 28 });
+  assert.ok(!s.awaitingHelper);
+  const got = again.channel.text();
+  assert.ok(got.startsWith(SNAPSHOT_START), 'the current screen first');
+  assert.match(got, /before the drop/);
+  assert.match(got, /while gone/);
+  p.emit('live\r\n');
+  assert.ok(again.channel.text().endsWith('live\r\n'), 'then the live session');
+  assert.match(await statusLine(), /alice@laptop is back/);
+  assert.deepEqual(p.sizes.at(-1), { cols: 80, rows: 24 });
+  assert.ok(marks.includes('helper disconnected: connection reset'));
+  assert.ok(marks.includes('helper reconnected: alice@laptop'));
+  assert.deepEqual(events.filter((e) => e.name.startsWith('helper-')).map((e) => e.name), ['helper-joined', 'helper-lost', 'helper-back']);
+  s.end('hotkey');
+});
+
+test('reconnect: the window closes and the session ends; with no window it ends at once', () => {
+  const a = session({ windowMs: 600_000 });
+  a.join();
+  a.s.linkClosed(null);
+  a.advance(599_000);
+  assert.equal(a.ends.length, 0);
+  a.advance(1000);
+  assert.deepEqual(a.ends.map((e) => e.reason), ['connection-lost']);
+  assert.ok(a.p.killed());
+
+  const b = session({ windowMs: 0 });
+  b.join();
+  b.s.linkClosed('timed out');
+  assert.deepEqual(b.ends.map((e) => e.reason), ['connection-lost']);
+});
+
+test('a helper who says goodbye is not waited for', async () => {
+  const a = session();
+  const { control } = a.join();
+  control.say({ t: 'bye' });
+  await flushIO();
+  a.s.linkClosed(null);
+  assert.deepEqual(a.ends.map((e) => e.reason), ['helper-left']);
+
+  const b = session();
+  const { channel } = b.join();
+  channel.push(null); // EOF on the shell channel: ~. from a client without the control channel
+  channel.resume();
+  await flushIO();
+  b.s.linkClosed(null);
+  assert.deepEqual(b.ends.map((e) => e.reason), ['helper-left']);
+});
+
+test('the helper\'s message is shown on the status line, cleaned of control characters, and recorded', async () => {
+  const { join, statusLine, marks, advance, s, events } = session({ friend: { cols: 100, rows: 25 } });
+  const { control } = join();
+  control.say({ t: 'message', text: 'please type\x1b[2J reboot' });
+  control.say({ t: 'nonsense' });
+  await flushIO();
+  const line = await statusLine();
+  assert.match(line, /alice@laptop says: please type \[2J reboot/);
+  assert.match(line, /Ctrl-Alt-C/, 'the end keys stay on the line');
+  assert.ok(marks.includes('message from the helper: please type [2J reboot'));
+  assert.ok(events.some((e) => e.name === 'control-rejected'));
+  advance(61_000);
+  assert.doesNotMatch(await statusLine(), /says:/, 'the message goes after a minute');
+  s.end('hotkey');
 });

@@ -323,8 +323,11 @@ export function startFriendSession(o: FriendSessionOptions): FriendSession {
     windowTimer = countdown = null;
   }
 
+  let noticeTimer: unknown = null;
   function say(text: string) {
     notice = { text, until: clock.now() + NOTICE_MS };
+    if (noticeTimer) clock.clearTimeout(noticeTimer);
+    noticeTimer = clock.setTimeout(() => ((noticeTimer = null), painter.dirty()), NOTICE_MS);
     painter.dirty();
   }
 
@@ -333,6 +336,7 @@ export function startFriendSession(o: FriendSessionOptions): FriendSession {
     ended = true;
     if (holdTimer) clock.clearTimeout(holdTimer);
     if (catchUp) clock.clearInterval(catchUp);
+    if (noticeTimer) clock.clearTimeout(noticeTimer);
     stopWindow();
     o.friend.input.off('data', onFriendInput);
     if (link) link.channel.removeAllListeners('data');

@@ -21,54 +21,60 @@ function clock(seconds: number): string {
   return `${Math.floor(s / 60)}:${String(s % 60).padStart(2, '0')}`;
 }
 
-/** Wordings from the longest to the shortest; the first that fits is used. */
-function variants(i: StatusInput): string[][] {
+/** Each part's wordings, from the most helpful to the shortest. */
+function parts(i: StatusInput): { who: string[]; keys: string[]; end: string[] } {
   const end = ['End: Ctrl-Alt-C or F12', 'End: Ctrl-Alt-C/F12', 'End: C-A-C/F12'];
   const p = i.presence;
+  const named = (name: string, rest: string[]) => [
+    ...rest.map((r) => `remote-help: ${name} ${r}`),
+    ...rest.map((r) => `${name} ${r}`),
+  ];
   let who: string[];
-  let keys: string[];
+  let keys: string[] = [''];
   if (p.kind === 'connected' && p.mayType) {
-    who = [`${p.name} is helping and may type`, `${p.name} may type`, 'helper may type'];
+    who = [...named(p.name, ['is helping and may type', 'may type']), 'helper may type'];
     keys = ['Ctrl-Alt-K: take the keyboard', 'Ctrl-Alt-K: take keyboard', 'C-A-K: take kbd'];
   } else if (p.kind === 'connected') {
-    who = [`${p.name} is watching (cannot type)`, `${p.name} is watching`, 'helper watching'];
+    who = [...named(p.name, ['is watching (cannot type)', 'is watching']), 'helper watching'];
     keys = ['Ctrl-Alt-K: let them type', 'Ctrl-Alt-K: let type', 'C-A-K: let type'];
   } else if (p.kind === 'gone') {
     const left = clock(p.secondsLeft);
     who = [`${p.name}'s connection dropped; waiting ${left} for them`, `helper gone; waiting ${left}`, `gone ${left}`];
-    keys = ['', '', ''];
   } else {
-    who = ['waiting for your helper', 'waiting', 'waiting'];
-    keys = ['', '', ''];
+    who = ['remote-help: waiting for your helper', 'waiting for your helper', 'waiting'];
   }
-  const out: string[][] = [];
-  const notice = i.notice;
-  for (let level = 0; level < 3; level++) {
-    const parts = ['remote-help', who[level]];
-    if (notice) parts.push(notice);
-    else if (keys[level]) parts.push(keys[level]);
-    parts.push(end[level]);
-    out.push(parts);
-  }
-  return out;
+  // A notice (the helper's message, a refused request) takes the place of the key hint.
+  if (i.notice) keys = [i.notice];
+  return { who, keys, end };
 }
 
 export function statusText(i: StatusInput): string {
   const sep = i.utf8 ? ' │ ' : ' | ';
-  const line = (parts: string[]) => ' ' + parts.join(sep) + ' ';
+  const line = (xs: string[]) => ' ' + xs.filter(Boolean).join(sep) + ' ';
   const length = (text: string) => Array.from(text).length;
-  for (const parts of variants(i)) {
-    const text = line(parts);
+  const { who, keys, end } = parts(i);
+  // The most helpful combination that fits. Without a notice, who is helping is kept longest,
+  // then the key hint, then the long form of the end keys; with a notice (a message to read),
+  // the notice and the end keys are kept and who is helping is said more briefly.
+  const order: [number, number, number][] = [];
+  for (let w = 0; w < who.length; w++)
+    for (let k = 0; k < keys.length; k++)
+      for (let e = 0; e < end.length; e++) order.push([w, k, e]);
+  // [who, keys, end] steps down: without a notice in that order of importance; with one, the end
+  // keys before who.
+  if (i.notice) order.sort((p, q) => p[2] - q[2] || p[0] - q[0]);
+  for (const [w, k, e] of order) {
+    const text = line([who[w], keys[k], end[e]]);
     if (length(text) <= i.width) return text;
   }
   // A long notice is shortened, never the keys that end the session.
-  const endKeys = 'End: C-A-C/F12';
+  const endKeys = end[end.length - 1];
   if (i.notice) {
-    const room = i.width - length(line(['', endKeys]));
+    const room = i.width - length(line(['x', endKeys])) + 1;
     if (room >= 8) {
       const chars = Array.from(i.notice);
       return line([chars.slice(0, room - 1).join('') + (i.utf8 ? '…' : '~'), endKeys]);
     }
   }
-  return line([endKeys]);
+  return line([who[who.length - 1], endKeys]).length <= i.width ? line([who[who.length - 1], endKeys]) : line([endKeys]);
 }
