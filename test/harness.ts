@@ -164,3 +164,39 @@ export async function connectedPair(o: {
 
 /** Pids of processes that still belong to the session whose leader was `sid`. */
 export { sessionProcesses } from '../src/session/processes';
+
+/** connectedPair with extra arguments for the friend (e.g. --view-only) and its environment;
+ * direct connection only. With `t`, both sides and the shared shell are killed when the test ends,
+ * whatever happened (a stopped helper is continued first). */
+export async function connectedPairWith(o: {
+  t?: TestContext;
+  friendArgs?: string[];
+  helperArgs?: string[];
+  friendEnv?: Record<string, string>;
+} = {}) {
+  const port = await freePort();
+  const h = startSide('helper', ['helper', '--port', String(port), ...(o.helperArgs ?? [])]);
+  const friend = startSide('friend', ['friend', `127.0.0.1:${port}`, ...(o.friendArgs ?? [])], { env: o.friendEnv });
+  o.t?.after(() => {
+    h.kill('SIGCONT');
+    for (const s of [friend, h]) s.kill();
+    const started = friend.events().find((e) => e.event === 'session-started' && e.pid !== undefined);
+    if (started) killSession(Number(started.pid));
+  });
+  const shown = await friend.waitEvent('code-shown');
+  const helperShown = await h.waitEvent('code-shown');
+  if (shown.code !== helperShown.code) throw new Error('codes differ without anyone in the middle');
+  await h.waitFor('Type the five symbols');
+  h.write(`${String(shown.code).toLowerCase()}\r`);
+  await h.waitFor('Ask your friend to press y');
+  friend.write('y\r');
+  const started = await friend.waitEvent('session-started');
+  await h.waitEvent('session-started');
+  const banner = 'To leave: press Enter, then type ~.';
+  await until('the shell prompt on the helper side', () => {
+    const out = h.output();
+    const i = out.lastIndexOf(banner);
+    return i >= 0 && /\S/.test(out.slice(i + banner.length));
+  });
+  return { friend, helper: h, port, shellPid: Number(started.pid), code: String(shown.code) };
+}
