@@ -65,7 +65,8 @@ export function screenText(screen: VirtualScreen): string {
 export function startSide(name: string, args: string[], o: { cols?: number; rows?: number; env?: Record<string, string> } = {}): Side {
   const dir = tempDir();
   const eventsFile = path.join(dir, 'events.jsonl');
-  const env = { ...process.env, TERM: 'xterm', LANG: 'C.UTF-8', REMOTE_HELP_CONFIG_DIR: dir, ...o.env } as Record<string, string>;
+  // HOME is a fresh directory: the shared shell runs no dotfiles of the machine running the tests.
+  const env = { ...process.env, TERM: 'xterm', LANG: 'C.UTF-8', HOME: dir, REMOTE_HELP_CONFIG_DIR: dir, ...o.env } as Record<string, string>;
   const p = pty.spawn(process.execPath, [BIN, ...args, '--plain', '--events', eventsFile], {
     name: env.TERM, cols: o.cols ?? 80, rows: o.rows ?? 25, cwd: ROOT, env,
   });

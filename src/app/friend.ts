@@ -61,6 +61,8 @@ export function runFriendSession(o: {
     close(): void;
     stream: Duplex;
     channel: import('ssh2').ServerChannel | null;
+    /** The control channel, opened before the shell; handed to the session with the shell. */
+    control: import('ssh2').ServerChannel | null;
   }
 
   function startSession(helperSize: HelperLink['size'], term: string | null) {
@@ -98,7 +100,7 @@ export function runFriendSession(o: {
   }
 
   function serve(stream: Duplex, first: boolean) {
-    const served: Served = { close: () => server.close(), stream, channel: null };
+    const served: Served = { close: () => server.close(), stream, channel: null, control: null };
     const waitTimer = setTimeout(() => {
       if (first) finish('connection-lost', 'the helper did not start the shell in time');
       else served.close();
@@ -119,10 +121,11 @@ export function runFriendSession(o: {
         current = served;
         if (previous && previous !== served) previous.close();
         session.attach({ name: helperName, channel: ch, size: helperSize });
+        if (served.control) session.control(served.control);
       },
       onControl(ch) {
+        served.control = ch;
         if (session && current === served) session.control(ch);
-        else ch.destroy();
       },
       onResize(size) {
         if (current === served) session?.helperResized(size);

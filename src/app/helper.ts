@@ -51,11 +51,21 @@ export async function runHelperSession(o: {
       readyTimeoutMs: 30_000,
     });
   };
-  let conn: HelperConnection = await connect(o.verified.stream);
+  // Raw mode now, while SSH starts: a line left half-typed at the code prompt becomes readable
+  // the moment the terminal goes raw, and is read and dropped here, never sent to the shell.
+  o.terminal.raw(o.cleanup);
+  const discard = () => {};
+  o.terminal.input.on('data', discard);
+  o.terminal.input.resume();
+  let conn: HelperConnection;
+  try {
+    conn = await connect(o.verified.stream);
+  } finally {
+    o.terminal.input.off('data', discard);
+  }
   o.cleanup.add('ssh client', () => conn.close());
   o.events.emit('ssh-ready', {});
   o.onStarted();
-  o.terminal.raw(o.cleanup);
   o.events.emit('session-started', { friend: `${o.verified.peer.user}@${o.verified.peer.host}` });
   let resolve!: (v: Outcome) => void;
   const ended = new Promise<Outcome>((r) => (resolve = r));

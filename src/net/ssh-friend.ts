@@ -48,7 +48,6 @@ export function serveFriend(stream: Duplex, hostKey: string, helperKey: Buffer, 
   let conn: Connection | null = null;
   let shellTaken = false;
   let controlTaken = false;
-  let sessions = 0;
   let closed = false;
   // Keepalives notice a link that died without a word (a cable pulled): about 15 s.
   const server = new Server({ hostKeys: [hostKey], ident: 'remote-help', keepaliveInterval: 5000, keepaliveCountMax: 3 } as never, (client) => {
@@ -64,12 +63,12 @@ export function serveFriend(stream: Duplex, hostKey: string, helperKey: Buffer, 
     });
     client.on('ready', () => {
       client.on('session', (accept, reject) => {
-        // Two sessions at most: the shell and the control channel.
-        if (sessions >= 2) {
+        // The helper's program opens the control channel first, then the shell; after the shell,
+        // no more sessions.
+        if (shellTaken) {
           hooks.onRefused('open a second session', { request: 'session' });
           return reject();
         }
-        sessions++;
         const session = accept();
         session.on('close', () => closeBareSession(client, session));
         let size: WindowSize | null = null;

@@ -52,15 +52,15 @@ export function connectHelper(stream: Duplex, o: HelperClientOptions): Promise<H
       }
     });
     client.on('ready', () => {
-      client.shell({ term: o.term, cols: o.cols, rows: o.rows }, (err, channel) => {
-        if (err) {
-          settled = true;
-          client.end();
-          return reject(failure(err.message));
-        }
-        client.subsys(CONTROL_SUBSYSTEM, (cerr, control) => {
+      // The control channel first: the friend's side allows no session after the shell.
+      client.subsys(CONTROL_SUBSYSTEM, (cerr, control) => {
+        client.shell({ term: o.term, cols: o.cols, rows: o.rows }, (err, channel) => {
           if (settled) return;
           settled = true;
+          if (err) {
+            client.end();
+            return reject(failure(err.message));
+          }
           resolve({
             channel,
             control: cerr ? null : control,

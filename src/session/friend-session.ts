@@ -243,8 +243,10 @@ export function startFriendSession(o: FriendSessionOptions): FriendSession {
     watchCatchUp();
   };
 
+  let sawOutput = false;
   o.pty.onData((data) => {
     if (ended) return;
+    sawOutput = true;
     screen.write(data);
     painter.dirty();
     record?.output(data);
@@ -284,7 +286,10 @@ export function startFriendSession(o: FriendSessionOptions): FriendSession {
     event(back ? 'helper-back' : 'helper-joined', { helper: h.name });
     if (back) say(`${h.name} is back.`);
     resize();
-    sendScreen(l);
+    // A helper who comes back gets the screen as it is now. The first one gets nothing extra: the
+    // shell has not written anything yet, and its first output is how the helper's program knows
+    // the shell is live (helper-session.ts drops keys typed before it).
+    if (back || sawOutput) sendScreen(l);
     painter.dirty();
   }
 

@@ -50,7 +50,8 @@ export function startHelperSession(o: HelperSessionOptions): HelperSession {
   let message: string | null = null;
 
   // Keys typed before the shared shell first speaks were typed at the code screens, not for the
-  // shell: they are dropped, so nothing typed before the friend's Y can reach it.
+  // shell: they are dropped, so nothing typed before the friend's Y can reach it. (A line left
+  // half-typed at a prompt is read and dropped by the caller while SSH starts: helper.ts.)
   let live = false;
 
   const note = (text: string) => {
