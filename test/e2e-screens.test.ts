@@ -160,7 +160,8 @@ test('screens: resizing either terminal during the session resizes the shared sh
       await new Promise((r) => setTimeout(r, 200));
     }
   };
-  await sttySize(25, 80); // friend 80x25, helper 100x30
+  // The friend's last row is the status line: the pty has one row less than the friend's pane.
+  await sttySize(24, 80); // friend 80x25, helper 100x30
   await resize(s.friend, 120, 40);
   await sttySize(30, 100); // now the helper is the smaller on both axes
   await resize(s.helper, 90, 35);
@@ -170,7 +171,7 @@ test('screens: resizing either terminal during the session resizes the shared sh
   await resize(s.helper, 100, 30);
   await sttySize(30, 100);
   await resize(s.friend, 80, 25);
-  await sttySize(25, 80);
+  await sttySize(24, 80);
   await endWithHotkey(s);
 });
 

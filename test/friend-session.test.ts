@@ -321,3 +321,12 @@ test('the helper\'s message is shown on the status line, cleaned of control char
   assert.doesNotMatch(await statusLine(), /says:/, 'the message goes after a minute');
   s.end('hotkey');
 });
+
+test('size: a helper whose terminal size is 0 (no terminal) leaves the friend\'s size in place', () => {
+  const { p, s, join } = session();
+  join({ cols: 0, rows: 0 });
+  assert.deepEqual(p.sizes.at(-1), { cols: 80, rows: 24 });
+  s.helperResized({ cols: 0, rows: 20 });
+  assert.deepEqual(p.sizes.at(-1), { cols: 80, rows: 20 });
+  s.end('hotkey');
+});

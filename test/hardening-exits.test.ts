@@ -9,7 +9,7 @@ import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
-import { connectedPair, freePort, sessionProcesses, startSide, until, type Side } from './harness';
+import { connectedPair, connectedPairWith, freePort, sessionProcesses, startSide, until, type Side } from './harness';
 import { within } from './attacker';
 import { killSession } from '../src/session/processes';
 import { EXIT } from '../src/errors';
@@ -49,16 +49,22 @@ const alive = (pid: number) => {
   }
 };
 
-test('SIGKILL of the helper mid-session: the friend ends the session, says why, and leaves nothing running', async (t) => {
-  const { friend, helper, shellPid } = await connectedPair();
+test('SIGKILL of the helper mid-session: the friend keeps the shell while it waits, then ends with connection lost', async (t) => {
+  // A killed helper says no goodbye: the friend waits for it to come back, here for 6 seconds.
+  const { friend, helper, shellPid } = await connectedPairWith({ t, friendArgs: ['--reconnect', '0.1'] });
   cleanup(t, friend, helper);
   friend.write('sleep 600 &\r');
   await until('the background job', () => sessionProcesses(shellPid).length >= 2);
   helper.kill('SIGKILL');
-  const f = await within('the friend to exit', friend.exited, 15_000);
+  await friend.waitEvent('helper-lost');
+  await friend.waitFor(/connection dropped; waiting 0:0\d/);
+  friend.write('echo still-$((6*7))\r');
+  await friend.waitFor('still-42');
+  assert.ok(sessionProcesses(shellPid).length >= 2, 'the shell and its job run on meanwhile');
+  const f = await within('the friend to exit', friend.exited, 20_000);
   const reason = endedWith(friend);
-  assert.ok(['connection-lost', 'helper-left'].includes(reason), `reason ${reason}`);
-  assert.equal(f.code, reason === 'connection-lost' ? EXIT.lost : EXIT.ok, `exit status ${f.code} for ${reason}`);
+  assert.equal(reason, 'connection-lost');
+  assert.equal(f.code, EXIT.lost, `exit status ${f.code}`);
   await noneLeft(shellPid);
   assert.ok(!alive(helper.pid) && !alive(friend.pid));
   t.diagnostic(`SIGKILL of the helper: friend reason ${reason}, exit ${f.code}`);
@@ -80,9 +86,9 @@ for (const signal of ['SIGTERM', 'SIGHUP', 'SIGINT'] as const) {
   });
 }
 
-test('the helper\'s TCP connection cut mid-session (reset by a proxy in between): both end with connection lost', async (t) => {
+test('the helper\'s TCP connection cut mid-session with no reconnect window (reset by a proxy in between): both end with connection lost', async (t) => {
   const helperPort = await freePort();
-  const helper = startSide('helper', ['helper', '--port', String(helperPort)]);
+  const helper = startSide('helper', ['helper', '--port', String(helperPort), '--reconnect', '0']);
   await helper.waitEvent('listening');
   const pairs: { a: net.Socket; b: net.Socket }[] = [];
   const proxy = net.createServer((a) => {
@@ -94,7 +100,7 @@ test('the helper\'s TCP connection cut mid-session (reset by a proxy in between)
     pairs.push({ a, b });
   });
   await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', () => r()));
-  const friend = startSide('friend', ['friend', `127.0.0.1:${(proxy.address() as net.AddressInfo).port}`]);
+  const friend = startSide('friend', ['friend', `127.0.0.1:${(proxy.address() as net.AddressInfo).port}`, '--reconnect', '0']);
   cleanup(t, friend, helper);
   t.after(() => {
     proxy.close();

@@ -18,7 +18,7 @@ import { decodeToFriend, encode, LineReader, type ToHelper } from '../net/contro
 import { flush, hotkeyState, scan, takeKeyboardToggles } from './hotkey';
 import type { Pty } from './pty';
 import { VirtualScreen, startPainter } from './screen';
-import { sharedSize, type TermSize } from './size';
+import { sanitizeSize, sharedSize, type TermSize } from './size';
 import { statusText, type HelperPresence } from './status';
 
 export type EndReason = 'hotkey' | 'shell-exited' | 'helper-left' | 'connection-lost' | 'signal' | 'error';
@@ -275,7 +275,8 @@ export function startFriendSession(o: FriendSessionOptions): FriendSession {
     const l: Link = { ...h, bye: false, closed: false, behind: 0, controlChannel: null, lastTypingNote: -Infinity };
     link = l;
     lastName = h.name;
-    helperSize = h.size;
+    // A size of 0 (a client without a terminal) or nonsense means "unknown" on that axis.
+    helperSize = h.size ? sanitizeSize(h.size, friendArea()) : null;
     l.channel.on('data', onHelperInput(l));
     l.channel.on('end', () => (l.bye = true)); // the helper closed its side on purpose
     l.channel.on('close', () => {
@@ -388,7 +389,7 @@ export function startFriendSession(o: FriendSessionOptions): FriendSession {
     },
     friendResized: resize,
     helperResized(s) {
-      helperSize = s;
+      helperSize = sanitizeSize(s, friendArea());
       resize();
     },
     get helperPresent() {
