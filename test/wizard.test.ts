@@ -137,3 +137,15 @@ test('the remembered helper address is offered to a friend, never to a helper', 
   assert.equal(asFriend.address, '192.0.2.10');
   assert.equal(asHelper.address, '');
 });
+
+test('the friend chooses on steps 5 and 6 whether the helper may type; v toggles, the helper cannot', () => {
+  let s = { ...initialState({ role: 'friend', address: '192.0.2.1' }), step: 5 as const, code: 'Q7CED' };
+  assert.equal(s.helperMayType, true, 'by default the helper may type');
+  s = step(s, { type: 'toggleTyping' }).state;
+  assert.equal(s.helperMayType, false);
+  s = step({ ...s, step: 6 }, { type: 'toggleTyping' }).state;
+  assert.equal(s.helperMayType, true);
+  const h = { ...initialState({ role: 'helper' }), step: 5 as const };
+  assert.equal(step(h, { type: 'toggleTyping' }).state.helperMayType, true, 'the helper has no say');
+  assert.equal(initialState({ role: 'friend', helperMayType: false }).helperMayType, false, '--view-only');
+});
