@@ -7,6 +7,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import * as pty from 'node-pty';
+import { VirtualScreen } from '../src/session/screen';
 import { freePort } from '../test/harness';
 
 export const ROOT = path.resolve(__dirname, '..');
@@ -137,13 +138,17 @@ export class Term {
   exitedAt = 0;
   readonly exited: Promise<{ code: number; signal: number }>;
   private waiters: Waiter[] = [];
-  constructor(readonly name: string, file: string, args: string[], o: { cols?: number; rows?: number; env?: Record<string, string>; keep?: boolean } = {}) {
+  constructor(readonly name: string, file: string, args: string[], o: { cols?: number; rows?: number; env?: Record<string, string>; keep?: boolean; painted?: boolean } = {}) {
     const env = { ...process.env, TERM: 'xterm', LANG: 'C.UTF-8', ...o.env } as Record<string, string>;
     this.p = pty.spawn(file, args, { name: env.TERM, cols: o.cols ?? 80, rows: o.rows ?? 25, cwd: ROOT, env });
     const keep = o.keep ?? false;
+    // A side that paints its screen (the friend's) is read through a terminal emulator: the text
+    // up to the cursor, so "the prompt is back" means the same as on a plain terminal.
+    const screen = o.painted ? new VirtualScreen({ cols: o.cols ?? 80, rows: o.rows ?? 25 }) : null;
     this.p.onData((d) => {
       this.bytes += d.length;
-      const s = this.tail + d;
+      screen?.write(d);
+      const s = screen ? textToCursor(screen) : this.tail + d;
       if (keep && this.all.length < 200_000) this.all += d;
       if (this.waiters.length) {
         const t = now();
@@ -201,6 +206,15 @@ export class Term {
 }
 
 /** A shell prompt at the very end of the output (root's `# ` or a user's `$ `). */
+/** A painted screen's rows up to the cursor row, that row up to the cursor, joined by newlines. */
+function textToCursor(screen: VirtualScreen): string {
+  const c = screen.cursor();
+  const rows: string[] = [];
+  for (let y = 0; y < c.y; y++) rows.push(screen.line(y)?.translateToString(true) ?? '');
+  rows.push(screen.line(c.y)?.translateToString(false, 0, c.x) ?? '');
+  return rows.join('\n');
+}
+
 export const PROMPT = (s: string) => /[#$] $/.test(s);
 
 export async function until<T>(what: string, check: () => T | undefined | null | false, ms = 20_000, every = 2): Promise<T> {

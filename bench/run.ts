@@ -8,7 +8,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { sessionProcesses } from '../src/session/processes';
 import {
-  BIN, PROMPT, ROOT, Term, cleanupAll, comm, descendants, freePort, killBottomUp, reaped, median, now, peakRssMB, quantile, sleep,
+  BIN, PROMPT, ROOT, Term, cleanupAll, onCleanup, comm, descendants, freePort, killBottomUp, reaped, median, now, peakRssMB, quantile, sleep,
   startProxy, startSshd, tempDir, until, type Link, type Sshd,
 } from './lib';
 
@@ -31,7 +31,7 @@ const C = QUICK
 if (opt('--poor-cap')) C.poorCapMs = Number(opt('--poor-cap'));
 const POOR: Link = { rateBytesPerSec: 1_000_000 / 8, oneWayDelayMs: 100, queueBytes: 64 * 1024 };
 const FLOOD = 'yes flood-flood-flood';
-const FLOODED = /(flood-flood-flood\r*\n){20}/;
+const FLOODED = /(flood-flood-flood\r*\n){15}/;
 const HOTKEY = '\x1b\x03';
 
 // ---------------------------------------------------------------------------------------------
@@ -83,7 +83,10 @@ function log(s: string) {
 // ---------------------------------------------------------------------------------------------
 // Sessions: remote-help pairs and OpenSSH sessions, each ending at a prompt on the helper's side.
 
-const SHELL_ENV = { SHELL: '/bin/bash', HISTFILE: '/dev/null' };
+// Transcripts of benchmark sessions go to a directory of their own, removed at the end.
+const STATE_DIR = fs.mkdtempSync(path.join(os.tmpdir(), 'remote-help-bench-state-'));
+onCleanup(() => fs.rmSync(STATE_DIR, { recursive: true, force: true }));
+const SHELL_ENV = { SHELL: '/bin/bash', HISTFILE: '/dev/null', REMOTE_HELP_STATE_DIR: STATE_DIR };
 // --profile DIR: remote-help's two processes write V8 CPU profiles there (open in Chrome DevTools).
 const PROFILE = opt('--profile');
 const RH = PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(PROFILE)}`, BIN] : [BIN];
@@ -118,7 +121,7 @@ async function rhPair(link: Link | null = null): Promise<Pair> {
   const helper = new Term('helper', process.execPath, [...RH, 'helper', '--port', String(port), '--plain', '--events', hEvents], { env: SHELL_ENV });
   await until('the helper to listen', () => readEvents(hEvents).some((e) => e.event === 'listening'), 20_000, 5);
   const proxy = await startProxy(port, link);
-  const friend = new Term('friend', process.execPath, [...RH, 'friend', `127.0.0.1:${proxy.port}`, '--plain', '--events', fEvents], { env: SHELL_ENV });
+  const friend = new Term('friend', process.execPath, [...RH, 'friend', `127.0.0.1:${proxy.port}`, '--plain', '--events', fEvents], { env: SHELL_ENV, painted: true });
   const shown = await until('the code on the friend side', () => readEvents(fEvents).find((e) => e.event === 'code-shown'), 30_000, 2);
   await helper.waitFor('Type the five symbols', 30_000);
   helper.mark();

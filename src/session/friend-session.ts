@@ -247,10 +247,12 @@ export function startFriendSession(o: FriendSessionOptions): FriendSession {
   o.pty.onData((data) => {
     if (ended) return;
     sawOutput = true;
+    // The helper first: its echo is what a typing helper waits for. The screen is updated in the
+    // same turn, so a fresh copy sent later always matches what was forwarded.
+    toHelper(data);
     screen.write(data);
     painter.dirty();
     record?.output(data);
-    toHelper(data);
   });
   o.pty.onExit((code) => end('shell-exited', `The shell ended (exit status ${code}).`));
   o.friend.input.on('data', onFriendInput);
