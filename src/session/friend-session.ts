@@ -312,9 +312,12 @@ export function startFriendSession(o: FriendSessionOptions): FriendSession {
       return end('helper-left', 'The helper left the session.');
     }
     record?.marker(`helper disconnected${error ? `: ${error}` : ''}`);
-    event('helper-lost', { helper: l.name, error });
-    if (o.reconnectWindowMs <= 0) return end('connection-lost', error ?? 'The connection to the helper was lost.');
+    if (o.reconnectWindowMs <= 0) {
+      event('helper-lost', { helper: l.name, error });
+      return end('connection-lost', error ?? 'The connection to the helper was lost.');
+    }
     goneUntil = clock.now() + o.reconnectWindowMs;
+    event('helper-lost', { helper: l.name, error, waitMs: o.reconnectWindowMs });
     windowTimer = clock.setTimeout(() => {
       record?.marker('reconnect window closed');
       end('connection-lost', 'The helper did not come back in time.');
