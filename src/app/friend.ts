@@ -99,9 +99,14 @@ export function runFriendSession(o: {
     return s;
   }
 
-  function serve(stream: Duplex, first: boolean) {
+  /** Runs the SSH server on one connection; resolves true once its shell is the session's link,
+   * false when the connection ends (or gives up) before that. */
+  function serve(stream: Duplex, first: boolean): Promise<boolean> {
+    let settle!: (attached: boolean) => void;
+    const settled = new Promise<boolean>((r) => (settle = r));
     const served: Served = { close: () => server.close(), stream, channel: null, control: null };
     const waitTimer = setTimeout(() => {
+      settle(false);
       if (first) finish('connection-lost', 'the helper did not start the shell in time');
       else served.close();
     }, SHELL_WAIT_MS);
@@ -122,6 +127,7 @@ export function runFriendSession(o: {
         if (previous && previous !== served) previous.close();
         session.attach({ name: helperName, channel: ch, size: helperSize });
         if (served.control) session.control(served.control);
+        settle(true);
       },
       onControl(ch) {
         served.control = ch;
@@ -132,6 +138,7 @@ export function runFriendSession(o: {
       },
       onClose(error) {
         clearTimeout(waitTimer);
+        settle(false);
         if (first && !session) return finish('connection-lost', error ?? 'the connection closed before the shell started');
         if (current === served) {
           current = null;
@@ -140,28 +147,25 @@ export function runFriendSession(o: {
       },
     });
     o.cleanup.add('ssh server', () => server.close());
+    return settled;
   }
 
   let looping = false;
   async function relinkLoop() {
     if (looping) return;
     looping = true;
+    // The window is the session's (its timer ends the session); this only stops looking then.
+    const deadline = Date.now() + o.reconnectWindowMs;
     try {
       while (!done && session?.awaitingHelper) {
-        const stream = await o.relink(relinking.signal, Date.now() + o.reconnectWindowMs);
+        const stream = await o.relink(relinking.signal, deadline);
         if (done) return stream.destroy();
-        o.events.emit('relinked', {});
-        serve(stream, false);
-        // Wait for this connection to become the link or fail, then look again.
-        await new Promise<void>((r) => {
-          const t = setInterval(() => {
-            if (done || current || !session?.awaitingHelper) {
-              clearInterval(t);
-              r();
-            }
-          }, 100);
-        });
-        if (current) return;
+        // This connection becomes the link, or it fails (not our helper, cut again) and we look
+        // for the next one.
+        if (await serve(stream, false)) {
+          o.events.emit('relinked', {});
+          return;
+        }
       }
     } catch {
       // the window closed or the session ended: the session's own timer says so
