@@ -330,3 +330,18 @@ test('size: a helper whose terminal size is 0 (no terminal) leaves the friend\'s
   assert.deepEqual(p.sizes.at(-1), { cols: 80, rows: 20 });
   s.end('hotkey');
 });
+
+test('a helper asking for fresh screens without reading gets no more than its backlog', async () => {
+  const { p, join, advance, s } = session({ backlog: 4096 });
+  const { channel, control } = join({ cols: 100, rows: 30 }, false);
+  for (let i = 0; i < 30; i++) p.emit(`line ${i} ${'x'.repeat(60)}\r\n`);
+  for (let i = 0; i < 2000; i++) control.say({ t: 'redraw' });
+  await flushIO();
+  assert.ok(channel.writableLength < 4096 + 8192, `held for the helper: ${channel.writableLength} bytes`);
+  channel.drainAll();
+  advance(100);
+  const screens = channel.text().split(SNAPSHOT_START).length - 1;
+  assert.ok(screens >= 1 && screens <= 3, `${screens} fresh screens for 2000 requests`);
+  assert.match(channel.text().slice(channel.text().lastIndexOf(SNAPSHOT_START)), /line 29/);
+  s.end('hotkey');
+});

@@ -226,10 +226,20 @@ export function startFriendSession(o: FriendSessionOptions): FriendSession {
       if (l.channel.writableLength > backlog / CATCH_UP_SHARE) return;
       clock.clearInterval(catchUp);
       catchUp = null;
-      event('helper-resync', { skipped: l.behind });
-      tell({ t: 'note', text: `Your link was too slow: ${l.behind} bytes of output were skipped; this is a fresh copy of the screen.` });
+      if (l.behind > 1) {
+        event('helper-resync', { skipped: l.behind });
+        tell({ t: 'note', text: `Your link was too slow: ${l.behind} bytes of output were skipped; this is a fresh copy of the screen.` });
+      }
       sendScreen(l);
     }, 100);
+  };
+
+  /** The helper asked for a fresh screen: now if its link keeps up, else once it drains. A
+   * helper asking again and again without reading gets no more than one screen in flight. */
+  const requestScreen = (l: Link) => {
+    if (l.behind === 0 && l.channel.writableLength < backlog) return sendScreen(l);
+    l.behind = Math.max(l.behind, 1);
+    watchCatchUp();
   };
 
   const toHelper = (data: Buffer) => {
@@ -372,7 +382,7 @@ export function startFriendSession(o: FriendSessionOptions): FriendSession {
           const d = decodeToFriend(line);
           if (!d.ok) return event('control-rejected', { reason: d.reason });
           if (d.msg.t === 'bye') l.bye = true;
-          else if (d.msg.t === 'redraw') sendScreen(l);
+          else if (d.msg.t === 'redraw') requestScreen(l);
           else {
             record?.marker(`message from the helper: ${d.msg.text}`);
             event('helper-message', { text: d.msg.text });
