@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { initialState, step, MAX_MISMATCHES, type WizardEvent, type WizardState } from '../src/screens/wizard';
-import { lineToEvent } from '../src/screens/plain';
+import { lineToEvent, wrap } from '../src/screens/plain';
 import { screenFor } from '../src/screens/view';
 
 function run(s: WizardState, events: WizardEvent[]) {
@@ -148,4 +148,13 @@ test('the friend chooses on steps 5 and 6 whether the helper may type; v toggles
   const h = { ...initialState({ role: 'helper' }), step: 5 as const };
   assert.equal(step(h, { type: 'toggleTyping' }).state.helperMayType, true, 'the helper has no say');
   assert.equal(initialState({ role: 'friend', helperMayType: false }).helperMayType, false, '--view-only');
+});
+
+test('plain lines break between words at the terminal width; a long file name keeps a line of its own', () => {
+  const long = 'A record of the session is in /var/log/remote-help/session-20261123-174838-16910.cast (remote-help replay shows it).';
+  const lines = wrap(long, 40);
+  assert.ok(lines.every((l) => l.length < 40 || !l.includes(' ')), JSON.stringify(lines));
+  assert.equal(lines.join(' '), long, 'nothing lost or reordered');
+  assert.ok(lines.includes('/var/log/remote-help/session-20261123-174838-16910.cast'));
+  assert.deepEqual(wrap('short', 80), ['short']);
 });

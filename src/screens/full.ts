@@ -5,7 +5,7 @@ import type { ReadStream, WriteStream } from 'node:tty';
 import { hotkeyState, scan } from '../session/hotkey';
 import { keyToEvent, type FieldState } from './keys';
 import { layout, tooSmall } from './layout';
-import { formatPlain, type WizardUI } from './plain';
+import { columns, formatPlain, type WizardUI } from './plain';
 import { screenFor, type ViewContext } from './view';
 import type { WizardEvent, WizardState } from './wizard';
 
@@ -56,7 +56,7 @@ export function fullUI(o: FullOptions): WizardUI {
   // left to say is written as plain lines, so it stays on the terminal after remote-help exits.
   const writePlain = () => {
     if (!state) return;
-    const text = formatPlain(screenFor(state, o.context()), state.ended !== null);
+    const text = formatPlain(screenFor(state, o.context()), state.ended !== null, columns(o.output));
     if (text !== lastPlain) o.output.write(text.replace(/\n/g, '\r\n'));
     lastPlain = text;
   };

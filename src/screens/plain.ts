@@ -6,6 +6,12 @@ import { parseAddress } from '../net/tcp';
 import { screenFor, type Screen, type ViewContext } from './view';
 import { dials, type WizardEvent, type WizardState } from './wizard';
 
+/** The terminal's width when the output is one, else 80. */
+export function columns(output: Writable): number {
+  const c = (output as Writable & { columns?: number }).columns;
+  return typeof c === 'number' && c > 0 ? c : 80;
+}
+
 export interface WizardUI {
   render(state: WizardState): void;
   /** Stops reading input: the session takes the keyboard from here on. */
@@ -44,7 +50,7 @@ export function plainUI(o: {
     render(s) {
       state = s;
       const screen = screenFor(s, o.context());
-      const text = formatPlain(screen, s.ended !== null);
+      const text = formatPlain(screen, s.ended !== null, columns(o.output));
       if (text === last) return;
       last = text;
       o.output.write(text);
@@ -67,10 +73,27 @@ const PLAIN_KEYS: [RegExp, string][] = [
 ];
 
 /** A screen as plain lines: the line mode, and what stays on the terminal after the full screens. */
-export function formatPlain(s: Screen, ended: boolean): string {
+export function formatPlain(s: Screen, ended: boolean, width = 80): string {
   const head = ended ? `== ${s.title} ==` : `== Step ${s.step} of 7: ${s.title} ==`;
   const keys = PLAIN_KEYS.reduce((k, [from, to]) => k.replace(from, to), s.keys);
-  return ['', head, ...(s.choices ?? []), ...s.lines, ...(keys ? [`[${keys}]`] : []), ''].join('\n') + '\n';
+  const lines = [...(s.choices ?? []), ...s.lines].flatMap((l) => wrap(l, width));
+  return ['', head, ...lines, ...(keys ? [`[${keys}]`] : []), ''].join('\n') + '\n';
+}
+
+/** Breaks a line between words so the terminal does not break it inside one; a word longer than
+ * the width (a file name) keeps a line of its own. */
+export function wrap(line: string, width: number): string[] {
+  if (line.length < width || width < 20) return [line];
+  const out: string[] = [];
+  let cur = '';
+  for (const word of line.split(' ')) {
+    if (cur && cur.length + 1 + word.length >= width) {
+      out.push(cur);
+      cur = word;
+    } else cur = cur ? `${cur} ${word}` : word;
+  }
+  if (cur) out.push(cur);
+  return out;
 }
 
 /** Maps one typed line to a wizard event, given the screen it was typed on. */
