@@ -12,8 +12,17 @@
 // interval, and a slow terminal (a 9600 baud serial console) gets fewer, not longer, frames.
 
 import type { Writable } from 'node:stream';
-import { Terminal } from '@xterm/headless';
-import { SerializeAddon } from '@xterm/addon-serialize';
+import type { Terminal } from '@xterm/headless';
+import type { SerializeAddon } from '@xterm/addon-serialize';
+
+// The emulator is loaded when the first session starts, not when the program does: the first
+// screen comes up sooner (about 60 ms on a small machine), and the wizard never needs it.
+let xterm: { Terminal: typeof Terminal; SerializeAddon: typeof SerializeAddon } | null = null;
+function loadXterm() {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  xterm ??= { Terminal: require('@xterm/headless').Terminal, SerializeAddon: require('@xterm/addon-serialize').SerializeAddon };
+  return xterm;
+}
 import type { TermSize } from './size';
 
 export type MouseTracking = 'none' | 'x10' | 'vt200' | 'drag' | 'any';
@@ -67,10 +76,10 @@ interface HeadlessCore {
 /** The pty's output parsed into a terminal emulator; the only reader of the pty's bytes. */
 export class VirtualScreen {
   private readonly term: Terminal;
-  private readonly serializer = new SerializeAddon();
+  private readonly serializer = new (loadXterm().SerializeAddon)();
 
   constructor(size: TermSize) {
-    this.term = new Terminal({
+    this.term = new (loadXterm().Terminal)({
       cols: size.cols,
       rows: size.rows,
       scrollback: 0, // the friend's terminal shows one screen; history is not ours to keep
