@@ -118,7 +118,9 @@ async function rhPair(link: Link | null = null): Promise<Pair> {
   const port = await freePort();
   const hEvents = path.join(dir, 'helper.jsonl');
   const fEvents = path.join(dir, 'friend.jsonl');
-  const helper = new Term('helper', process.execPath, [...RH, 'helper', '--port', String(port), '--plain', '--events', hEvents], { env: SHELL_ENV });
+  // Behind a poor link the helper may get a fresh copy of the screen (cursor moves, not a stream
+  // of lines), so its screen is read through an emulator there too.
+  const helper = new Term('helper', process.execPath, [...RH, 'helper', '--port', String(port), '--plain', '--events', hEvents], { env: SHELL_ENV, painted: link !== null, readScreen: false });
   await until('the helper to listen', () => readEvents(hEvents).some((e) => e.event === 'listening'), 20_000, 5);
   const proxy = await startProxy(port, link);
   const friend = new Term('friend', process.execPath, [...RH, 'friend', `127.0.0.1:${proxy.port}`, '--plain', '--events', fEvents], { env: SHELL_ENV, painted: true });
@@ -289,7 +291,7 @@ async function ctrlC(typer: Term, watch: Term, capMs: number): Promise<{ ms: num
   const t0 = now();
   typer.write('\x03');
   try {
-    const t1 = await watch.waitFor(PROMPT, capMs);
+    const t1 = await watch.waitFor(PROMPT, capMs, { screen: true });
     return { ms: t1 - t0, capped: false };
   } catch {
     return { ms: capMs, capped: true };

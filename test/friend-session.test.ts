@@ -218,7 +218,7 @@ test('consent: a session started view-only drops the helper\'s keys from the fir
   s.end('hotkey');
 });
 
-test('a helper who falls behind: bounded backlog, then a fresh screen once the link drains', async () => {
+test('a helper who falls behind: bounded backlog, then a fresh screen once its program has received what was sent', async () => {
   const { p, join, advance, events, s } = session({ backlog: 4096 });
   const { channel, control } = join({ cols: 100, rows: 30 }, false);
   const start = channel.writableLength;
@@ -228,6 +228,10 @@ test('a helper who falls behind: bounded backlog, then a fresh screen once the l
   advance(1000);
   assert.equal(events.filter((e) => e.name === 'helper-resync').length, 0, 'no fresh screen while the link is stuck');
   channel.drainAll();
+  advance(100);
+  assert.equal(events.filter((e) => e.name === 'helper-resync').length, 0, 'read by SSH is not yet received by the helper');
+  control.say({ t: 'ack', bytes: Buffer.byteLength(channel.text()) }); // the helper's program got it all
+  await flushIO();
   advance(100);
   await until('the fresh screen', () => channel.text().includes('PROMPT$'), 2000);
   const seen = channel.text();
@@ -339,9 +343,24 @@ test('a helper asking for fresh screens without reading gets no more than its ba
   await flushIO();
   assert.ok(channel.writableLength < 4096 + 8192, `held for the helper: ${channel.writableLength} bytes`);
   channel.drainAll();
+  control.say({ t: 'ack', bytes: Buffer.byteLength(channel.text()) });
+  await flushIO();
   advance(100);
   const screens = channel.text().split(SNAPSHOT_START).length - 1;
   assert.ok(screens >= 1 && screens <= 3, `${screens} fresh screens for 2000 requests`);
   assert.match(channel.text().slice(channel.text().lastIndexOf(SNAPSHOT_START)), /line 29/);
+  s.end('hotkey');
+});
+
+test('without the control channel (another SSH client) the bound is what waits in the channel', async () => {
+  const { p, s, advance, events } = session({ backlog: 4096 });
+  const channel = new HelperChannel(false);
+  s.attach({ name: 'ssh', channel, size: null });
+  for (let i = 0; i < 2000; i++) p.emit(`flood line ${i}\r\n`);
+  assert.ok(channel.writableLength < 4096 + 100, `held for the helper: ${channel.writableLength} bytes`);
+  channel.drainAll();
+  advance(100);
+  await until('the fresh screen', () => channel.text().includes('flood line 1999'), 2000);
+  assert.equal(events.filter((e) => e.name === 'helper-resync').length, 1);
   s.end('hotkey');
 });

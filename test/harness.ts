@@ -128,6 +128,28 @@ export function sideFor(t: TestContext, name: string, args: string[]): Side {
   return s;
 }
 
+/** From both sides showing the code to a running shared shell: the helper types the code the
+ * friend's side shows, the friend presses y, and the helper sees the shell's first output. */
+export async function confirmCode(friend: Side, helper: Side) {
+  const shown = await friend.waitEvent('code-shown');
+  const helperShown = await helper.waitEvent('code-shown');
+  if (shown.code !== helperShown.code) throw new Error('codes differ without anyone in the middle');
+  await helper.waitFor('Type the five symbols');
+  helper.write(`${String(shown.code).toLowerCase()}\r`);
+  await helper.waitFor('Ask your friend to press y');
+  friend.write('y\r');
+  const started = await friend.waitEvent('session-started');
+  await helper.waitEvent('session-started');
+  // The helper's keys count from the shell's first output on (see helper-session.ts): wait for it.
+  const banner = 'To leave: press Enter, then type ~.';
+  await until('the shell prompt on the helper side', () => {
+    const out = helper.output();
+    const i = out.lastIndexOf(banner);
+    return i >= 0 && /\S/.test(out.slice(i + banner.length));
+  });
+  return { shellPid: Number(started.pid), code: String(shown.code) };
+}
+
 /** Brings a friend and a helper to a running shared shell and returns both sides. */
 export async function connectedPair(o: {
   reverse?: boolean;
@@ -144,23 +166,7 @@ export async function connectedPair(o: {
     : startSide('friend', ['friend', addr], friendOpts);
   if (o.reverse) await friend.waitEvent('listening');
   const h = helper ?? startSide('helper', ['helper', '--reverse', addr], { ...o.helperSize });
-  const shown = await friend.waitEvent('code-shown');
-  const helperShown = await h.waitEvent('code-shown');
-  if (shown.code !== helperShown.code) throw new Error('codes differ without anyone in the middle');
-  await h.waitFor('Type the five symbols');
-  h.write(`${String(shown.code).toLowerCase()}\r`);
-  await h.waitFor('Ask your friend to press y');
-  friend.write('y\r');
-  const started = await friend.waitEvent('session-started');
-  await h.waitEvent('session-started');
-  // The helper's keys count from the shell's first output on (see helper-session.ts): wait for it.
-  const banner = 'To leave: press Enter, then type ~.';
-  await until('the shell prompt on the helper side', () => {
-    const out = h.output();
-    const i = out.lastIndexOf(banner);
-    return i >= 0 && /\S/.test(out.slice(i + banner.length));
-  });
-  return { friend, helper: h, port, shellPid: Number(started.pid), code: String(shown.code) };
+  return { friend, helper: h, port, ...(await confirmCode(friend, h)) };
 }
 
 /** Pids of processes that still belong to the session whose leader was `sid`. */
@@ -184,20 +190,5 @@ export async function connectedPairWith(o: {
     const started = friend.events().find((e) => e.event === 'session-started' && e.pid !== undefined);
     if (started) killSession(Number(started.pid));
   });
-  const shown = await friend.waitEvent('code-shown');
-  const helperShown = await h.waitEvent('code-shown');
-  if (shown.code !== helperShown.code) throw new Error('codes differ without anyone in the middle');
-  await h.waitFor('Type the five symbols');
-  h.write(`${String(shown.code).toLowerCase()}\r`);
-  await h.waitFor('Ask your friend to press y');
-  friend.write('y\r');
-  const started = await friend.waitEvent('session-started');
-  await h.waitEvent('session-started');
-  const banner = 'To leave: press Enter, then type ~.';
-  await until('the shell prompt on the helper side', () => {
-    const out = h.output();
-    const i = out.lastIndexOf(banner);
-    return i >= 0 && /\S/.test(out.slice(i + banner.length));
-  });
-  return { friend, helper: h, port, shellPid: Number(started.pid), code: String(shown.code) };
+  return { friend, helper: h, port, ...(await confirmCode(friend, h)) };
 }

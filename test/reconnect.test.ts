@@ -9,7 +9,7 @@ import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as pty from 'node-pty';
 import { killSession } from '../src/session/processes';
-import { BIN, ROOT, connectedPair, freePort, startSide, tempDir, until, type Side } from './harness';
+import { BIN, ROOT, confirmCode, connectedPair, freePort, startSide, tempDir, until, type Side } from './harness';
 
 const HOTKEY = Buffer.from([0x1b, 0x03]);
 const ASCIINEMA = '/usr/bin/asciinema';
@@ -132,23 +132,9 @@ async function proxiedPair(t: TestContext, o: { reverse: boolean; args?: string[
     friend = startSide('friend', ['friend', via, ...extra], { env: o.friendEnv });
     cleanupFor(t, friend);
   }
-  const shown = await friend.waitEvent('code-shown');
-  const helperShown = await helper.waitEvent('code-shown');
-  assert.equal(shown.code, helperShown.code, 'codes differ without anyone in the middle');
-  await helper.waitFor('Type the five symbols');
-  helper.write(`${String(shown.code).toLowerCase()}\r`);
-  await helper.waitFor('Ask your friend to press y');
-  friend.write('y\r');
-  const started = await friend.waitEvent('session-started');
-  await helper.waitEvent('session-started');
-  const banner = 'To leave: press Enter, then type ~.';
-  await until('the shell prompt on the helper side', () => {
-    const out = helper.output();
-    const i = out.lastIndexOf(banner);
-    return i >= 0 && /\S/.test(out.slice(i + banner.length));
-  });
+  const { shellPid } = await confirmCode(friend, helper);
   assert.equal(proxy.accepted(), 1, 'the session went through the proxy');
-  return { friend, helper, proxy, port, shellPid: Number(started.pid) };
+  return { friend, helper, proxy, port, shellPid };
 }
 
 const count = (s: Side, name: string) => s.events().filter((e) => e.event === name).length;

@@ -7,6 +7,9 @@
 //   helper -> friend  {"t":"message","text":"..."}   one line of text for the friend's status line
 //                     {"t":"redraw"}                  please send me a fresh copy of the screen
 //                     {"t":"bye"}                     I am leaving on purpose (not a lost link)
+//                     {"t":"ack","bytes":n}           I have received n bytes of shell output on
+//                                                     this connection (flow control: see
+//                                                     friend-session.ts)
 //   friend -> helper  {"t":"keyboard","allowed":b}   whether what the helper types reaches the shell
 //                     {"t":"note","text":"..."}      something to tell the helper
 // Anything else (unknown type, bad JSON, a line too long) is an error value, never a throw.
@@ -16,7 +19,7 @@ export const MAX_LINE = 1024;
 /** Longest message text shown to the friend, in characters. */
 export const MAX_MESSAGE = 200;
 
-export type ToFriend = { t: 'message'; text: string } | { t: 'redraw' } | { t: 'bye' };
+export type ToFriend = { t: 'message'; text: string } | { t: 'redraw' } | { t: 'bye' } | { t: 'ack'; bytes: number };
 export type ToHelper = { t: 'keyboard'; allowed: boolean } | { t: 'note'; text: string };
 
 export type Decoded<T> = { ok: true; msg: T } | { ok: false; reason: string };
@@ -52,6 +55,7 @@ export function decodeToFriend(line: string): Decoded<ToFriend> {
   }
   if (v.t === 'redraw') return { ok: true, msg: { t: 'redraw' } };
   if (v.t === 'bye') return { ok: true, msg: { t: 'bye' } };
+  if (v.t === 'ack' && typeof v.bytes === 'number' && Number.isSafeInteger(v.bytes) && v.bytes >= 0) return { ok: true, msg: { t: 'ack', bytes: v.bytes } };
   return { ok: false, reason: `unknown message ${JSON.stringify(String(v.t)).slice(0, 40)}` };
 }
 

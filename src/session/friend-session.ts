@@ -104,6 +104,10 @@ const TYPING_NOTE_MS = 3000;
 const CATCH_UP_SHARE = 4;
 
 interface Link extends HelperLink {
+  /** Bytes written to the shell channel, and the most the helper's program said it received
+   * (control.ts "ack"); null for a client without the control channel (no acks). */
+  sent: number;
+  acked: number | null;
   bye: boolean;
   closed: boolean;
   behind: number; // bytes not sent since the link fell behind; 0 when in step
@@ -156,7 +160,7 @@ export function startFriendSession(o: FriendSessionOptions): FriendSession {
     if (bytes.length === 0) return;
     const t = takeKeyboardToggles(bytes);
     if (t.rest.length > 0) o.pty.write(t.rest);
-    if (t.toggles % 2 === 1) setMayType(!mayType, 'friend');
+    if (t.toggles % 2 === 1) setMayType(!mayType);
   };
   const onFriendInput = (chunk: Buffer) => {
     if (ended) return;
@@ -176,14 +180,13 @@ export function startFriendSession(o: FriendSessionOptions): FriendSession {
     }
   };
 
-  function setMayType(next: boolean, by: 'friend' | 'start') {
-    if (next === mayType && by !== 'start') return;
+  function setMayType(next: boolean) {
     mayType = next;
     const label = next ? 'keyboard given to the helper' : 'keyboard taken by the friend';
     record?.marker(label);
     event('keyboard', { helperMayType: next });
     tell({ t: 'keyboard', allowed: next });
-    if (link && next) sendScreen(link); // notes the helper saw meanwhile are painted over
+    if (link && next) requestScreen(link); // notes the helper saw meanwhile are painted over
     painter.dirty();
   }
 
@@ -195,7 +198,7 @@ export function startFriendSession(o: FriendSessionOptions): FriendSession {
   const sendScreen = (l: Link) => {
     if (l.closed || l.channel.destroyed) return;
     l.behind = 0;
-    l.channel.write(screen.snapshot());
+    send(l, screen.snapshot());
   };
 
   const onHelperInput = (l: Link) => (chunk: Buffer) => {
@@ -212,6 +215,15 @@ export function startFriendSession(o: FriendSessionOptions): FriendSession {
     o.pty.write(chunk);
   };
 
+  const send = (l: Link, data: Buffer | string) => {
+    l.sent += typeof data === 'string' ? Buffer.byteLength(data) : data.length;
+    l.channel.write(data);
+  };
+  /** Output on its way to the helper. With the helper program's acks: all it has not received
+   * yet, wherever it is (our queue, SSH's window, the network), so a slow link holds no more
+   * than the backlog. Without: what is queued in the channel. */
+  const pending = (l: Link) => (l.acked === null ? l.channel.writableLength : Math.max(0, l.sent - l.acked));
+
   const watchCatchUp = () => {
     if (catchUp || ended) return;
     // The channel may never report 'drain' (its high-water mark can be above our bound), so we
@@ -223,7 +235,7 @@ export function startFriendSession(o: FriendSessionOptions): FriendSession {
         catchUp = null;
         return;
       }
-      if (l.channel.writableLength > backlog / CATCH_UP_SHARE) return;
+      if (pending(l) > backlog / CATCH_UP_SHARE) return;
       clock.clearInterval(catchUp);
       catchUp = null;
       if (l.behind > 1) {
@@ -237,7 +249,7 @@ export function startFriendSession(o: FriendSessionOptions): FriendSession {
   /** The helper asked for a fresh screen: now if its link keeps up, else once it drains. A
    * helper asking again and again without reading gets no more than one screen in flight. */
   const requestScreen = (l: Link) => {
-    if (l.behind === 0 && l.channel.writableLength < backlog) return sendScreen(l);
+    if (l.behind === 0 && pending(l) < backlog) return sendScreen(l);
     l.behind = Math.max(l.behind, 1);
     watchCatchUp();
   };
@@ -245,8 +257,8 @@ export function startFriendSession(o: FriendSessionOptions): FriendSession {
   const toHelper = (data: Buffer) => {
     const l = link;
     if (!l || l.closed) return;
-    if (l.behind === 0 && l.channel.writableLength < backlog) {
-      l.channel.write(data);
+    if (l.behind === 0 && pending(l) < backlog) {
+      send(l, data);
       return;
     }
     l.behind += data.length;
@@ -284,7 +296,7 @@ export function startFriendSession(o: FriendSessionOptions): FriendSession {
     if (link) drop(link);
     const back = goneUntil !== 0;
     stopWindow();
-    const l: Link = { ...h, bye: false, closed: false, behind: 0, controlChannel: null, lastTypingNote: -Infinity };
+    const l: Link = { ...h, sent: 0, acked: null, bye: false, closed: false, behind: 0, controlChannel: null, lastTypingNote: -Infinity };
     link = l;
     lastName = h.name;
     // A size of 0 (a client without a terminal) or nonsense means "unknown" on that axis.
@@ -375,6 +387,7 @@ export function startFriendSession(o: FriendSessionOptions): FriendSession {
       const l = link;
       if (!l || ended) return channel.destroy();
       l.controlChannel = channel;
+      l.acked ??= 0; // the helper's program acks what it receives: count from its first byte
       channel.on('error', () => {});
       const reader = new LineReader(
         (line) => {
@@ -382,6 +395,7 @@ export function startFriendSession(o: FriendSessionOptions): FriendSession {
           const d = decodeToFriend(line);
           if (!d.ok) return event('control-rejected', { reason: d.reason });
           if (d.msg.t === 'bye') l.bye = true;
+          else if (d.msg.t === 'ack') l.acked = Math.min(l.sent, Math.max(l.acked ?? 0, d.msg.bytes));
           else if (d.msg.t === 'redraw') requestScreen(l);
           else {
             record?.marker(`message from the helper: ${d.msg.text}`);

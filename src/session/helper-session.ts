@@ -34,6 +34,7 @@ export interface HelperSession {
 }
 
 const CTRL_C = 0x03;
+const ACK_EVERY = 16 * 1024;
 const ESC = 0x1b;
 const CR = 0x0d;
 const BACKSPACES = new Set([0x08, 0x7f]);
@@ -143,9 +144,18 @@ export function startHelperSession(o: HelperSessionOptions): HelperSession {
     if (ended) return;
     conn = c;
     exitInfo = null;
+    // Tell the friend's side how much arrived, every ACK_EVERY bytes: it sends no more than its
+    // backlog ahead of that, so a slow link never holds more than that of stale output.
+    let received = 0;
+    let acked = 0;
     c.channel.on('data', (data: Buffer) => {
       if (conn !== c || ended) return;
       live = true;
+      received += data.length;
+      if (received - acked >= ACK_EVERY && c.control && !c.control.destroyed) {
+        acked = received;
+        c.control.write(encode({ t: 'ack', bytes: received }));
+      }
       o.output.write(data);
     });
     c.channel.on('exit', (code: number | null, signal?: string, _dump?: boolean, msg?: string) => {
