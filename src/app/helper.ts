@@ -100,7 +100,7 @@ export async function runHelperSession(o: {
 
   async function relinkLoop(error: string | null) {
     const deadline = Date.now() + o.reconnectWindowMs;
-    s.note(`The connection to your friend dropped${error ? ` (${error})` : ''}. Reconnecting for up to ${describeMs(o.reconnectWindowMs)}; Ctrl-C gives up.`);
+    s.note(`The connection to your friend dropped${error ? ` (${error})` : ''}. Reconnecting for up to ${describeMs(o.reconnectWindowMs)}. Ctrl-C gives up (do that if your friend ended the session).`);
     while (!done) {
       try {
         const stream = await o.relink(relinking.signal, deadline);
