@@ -118,9 +118,9 @@ async function rhPair(link: Link | null = null): Promise<Pair> {
   const port = await freePort();
   const hEvents = path.join(dir, 'helper.jsonl');
   const fEvents = path.join(dir, 'friend.jsonl');
-  // Behind a poor link the helper may get a fresh copy of the screen (cursor moves, not a stream
-  // of lines), so its screen is read through an emulator there too.
-  const helper = new Term('helper', process.execPath, [...RH, 'helper', '--port', String(port), '--plain', '--events', hEvents], { env: SHELL_ENV, painted: link !== null, readScreen: false });
+  // A helper who falls behind gets a fresh copy of the screen (cursor moves, not a stream of
+  // lines), so waits for "the prompt is back" read its screen through an emulator too.
+  const helper = new Term('helper', process.execPath, [...RH, 'helper', '--port', String(port), '--plain', '--events', hEvents], { env: SHELL_ENV, painted: true, readScreen: false });
   await until('the helper to listen', () => readEvents(hEvents).some((e) => e.event === 'listening'), 20_000, 5);
   const proxy = await startProxy(port, link);
   const friend = new Term('friend', process.execPath, [...RH, 'friend', `127.0.0.1:${proxy.port}`, '--plain', '--events', fEvents], { env: SHELL_ENV, painted: true });
@@ -257,8 +257,8 @@ async function bulk(t: Term, bytes: number): Promise<{ mbps: number; seconds: nu
   const b0 = t.bytes;
   const t0 = now();
   t.write(cmd + '\r');
-  const t1 = await t.waitFor('BULK-42-END', 600_000);
-  await t.waitFor(PROMPT, 20_000);
+  const t1 = await t.waitFor('BULK-42-END', 600_000, { screen: true });
+  await t.waitFor(PROMPT, 20_000, { screen: true });
   const seconds = (t1 - t0) / 1000;
   const cpu = process.cpuUsage(cpu0);
   // The harness reads the screens itself: its share of one CPU says whether it limits the figure.

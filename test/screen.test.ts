@@ -2,7 +2,9 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import { setImmediate as nextTick, setTimeout as sleep } from 'node:timers/promises';
-import { VirtualScreen, grabFrame, drawDiff, startPainter, frameDelay, type Frame } from '../src/session/screen';
+import { grabFrame, drawDiff } from '../src/session/frame';
+import { startPainter, frameDelay } from '../src/session/painter';
+import { VirtualScreen, type Frame } from '../src/session/screen';
 import type { TermSize } from '../src/session/size';
 
 // The core check, as in xterm.js's own screen tests: what we paint, parsed by a second emulator

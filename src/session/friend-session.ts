@@ -17,7 +17,8 @@ import type { Duplex, Readable, Writable } from 'node:stream';
 import { decodeToFriend, encode, LineReader, type ToHelper } from '../net/control';
 import { flush, hotkeyState, scan, takeKeyboardToggles } from './hotkey';
 import type { Pty } from './pty';
-import { VirtualScreen, startPainter } from './screen';
+import { startPainter } from './painter';
+import { VirtualScreen } from './screen';
 import { sanitizeSize, sharedSize, type TermSize } from './size';
 import { statusText, type HelperPresence } from './status';
 
