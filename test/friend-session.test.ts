@@ -364,3 +364,26 @@ test('without the control channel (another SSH client) the bound is what waits i
   assert.equal(events.filter((e) => e.name === 'helper-resync').length, 1);
   s.end('hotkey');
 });
+
+test('a helper that takes output fast may run further behind before output is dropped', async () => {
+  const { p, join, advance, events, s } = session({ backlog: 64 * 1024 });
+  const { channel, control } = join();
+  const chunk = 'y\r\n'.repeat(10_000); // 30 KB
+  // The helper's program acks all it got every 10 ms: about 3 MB/s, so it may be 750 KB behind.
+  for (let i = 0; i < 40; i++) {
+    p.emit(chunk);
+    control.say({ t: 'ack', bytes: Buffer.byteLength(channel.text()) - (i % 2 ? 0 : 200_000) });
+    await flushIO();
+    advance(10);
+  }
+  // Now it lags by 500 KB: far more than the 64 KB backlog, within a quarter second of its rate.
+  for (let i = 0; i < 16; i++) p.emit(chunk);
+  assert.equal(events.filter((e) => e.name === 'helper-resync').length, 0, 'nothing was dropped');
+  assert.equal(Buffer.byteLength(channel.text()), 56 * chunk.length, 'every byte went to the helper');
+  // A helper that stops acking is still bounded: its allowance, then output is dropped.
+  for (let i = 0; i < 100; i++) p.emit(chunk);
+  assert.ok(Buffer.byteLength(channel.text()) < 56 * chunk.length + 1_000_000, `bounded: ${Buffer.byteLength(channel.text())} bytes sent`);
+  assert.equal(events.filter((e) => e.name === 'helper-resync').length, 0, 'no fresh screen until it acks again');
+  advance(200);
+  s.end('hotkey');
+});

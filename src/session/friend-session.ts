@@ -101,6 +101,10 @@ const HOLD_MS = 30;
 const NOTICE_MS = 60_000;
 /** At most one "the friend has the keyboard" note to a typing helper in this long. */
 const TYPING_NOTE_MS = 3000;
+/** A fast helper may be this much time of output behind (see `allowance`)... */
+const AHEAD_MS = 250;
+/** ...up to this many bytes. */
+const MAX_AHEAD = 4 * 1024 * 1024;
 /** A link drained below this share of the backlog gets its fresh screen. */
 const CATCH_UP_SHARE = 4;
 
@@ -109,6 +113,10 @@ interface Link extends HelperLink {
    * (control.ts "ack"); null for a client without the control channel (no acks). */
   sent: number;
   acked: number | null;
+  /** An earlier ack, [time, bytes], for the rate at which the helper takes output. */
+  ackMark: [number, number] | null;
+  /** That rate in bytes a second (0 until known). */
+  ackRate: number;
   bye: boolean;
   closed: boolean;
   behind: number; // bytes not sent since the link fell behind; 0 when in step
@@ -225,6 +233,20 @@ export function startFriendSession(o: FriendSessionOptions): FriendSession {
    * than the backlog. Without: what is queued in the channel. */
   const pending = (l: Link) => (l.acked === null ? l.channel.writableLength : Math.max(0, l.sent - l.acked));
 
+  /** How far ahead of the helper output may run: the backlog, or for a helper that takes output
+   * fast (a LAN) a quarter second of it, so a fast helper gets all of it and a slow one (behind a
+   * phone line) gets fresh screens after at most the backlog. */
+  const allowance = (l: Link) => Math.min(MAX_AHEAD, Math.max(backlog, (l.ackRate * AHEAD_MS) / 1000));
+  const onAck = (l: Link, bytes: number) => {
+    l.acked = Math.min(l.sent, Math.max(l.acked ?? 0, bytes));
+    const now = clock.now();
+    if (!l.ackMark) l.ackMark = [now, l.acked];
+    else if (now - l.ackMark[0] >= 200) {
+      l.ackRate = ((l.acked - l.ackMark[1]) * 1000) / (now - l.ackMark[0]);
+      l.ackMark = [now, l.acked];
+    }
+  };
+
   const watchCatchUp = () => {
     if (catchUp || ended) return;
     // The channel may never report 'drain' (its high-water mark can be above our bound), so we
@@ -250,7 +272,7 @@ export function startFriendSession(o: FriendSessionOptions): FriendSession {
   /** The helper asked for a fresh screen: now if its link keeps up, else once it drains. A
    * helper asking again and again without reading gets no more than one screen in flight. */
   const requestScreen = (l: Link) => {
-    if (l.behind === 0 && pending(l) < backlog) return sendScreen(l);
+    if (l.behind === 0 && pending(l) < allowance(l)) return sendScreen(l);
     l.behind = Math.max(l.behind, 1);
     watchCatchUp();
   };
@@ -258,7 +280,7 @@ export function startFriendSession(o: FriendSessionOptions): FriendSession {
   const toHelper = (data: Buffer) => {
     const l = link;
     if (!l || l.closed) return;
-    if (l.behind === 0 && pending(l) < backlog) {
+    if (l.behind === 0 && pending(l) < allowance(l)) {
       send(l, data);
       return;
     }
@@ -297,7 +319,7 @@ export function startFriendSession(o: FriendSessionOptions): FriendSession {
     if (link) drop(link);
     const back = goneUntil !== 0;
     stopWindow();
-    const l: Link = { ...h, sent: 0, acked: null, bye: false, closed: false, behind: 0, controlChannel: null, lastTypingNote: -Infinity };
+    const l: Link = { ...h, sent: 0, acked: null, ackMark: null, ackRate: 0, bye: false, closed: false, behind: 0, controlChannel: null, lastTypingNote: -Infinity };
     link = l;
     lastName = h.name;
     // A size of 0 (a client without a terminal) or nonsense means "unknown" on that axis.
@@ -396,7 +418,7 @@ export function startFriendSession(o: FriendSessionOptions): FriendSession {
           const d = decodeToFriend(line);
           if (!d.ok) return event('control-rejected', { reason: d.reason });
           if (d.msg.t === 'bye') l.bye = true;
-          else if (d.msg.t === 'ack') l.acked = Math.min(l.sent, Math.max(l.acked ?? 0, d.msg.bytes));
+          else if (d.msg.t === 'ack') onAck(l, d.msg.bytes);
           else if (d.msg.t === 'redraw') requestScreen(l);
           else {
             record?.marker(`message from the helper: ${d.msg.text}`);
