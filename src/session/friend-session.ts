@@ -104,7 +104,7 @@ const TYPING_NOTE_MS = 3000;
 /** A fast helper may be this much time of output behind (see `allowance`)... */
 const AHEAD_MS = 250;
 /** ...up to this many bytes. */
-const MAX_AHEAD = 4 * 1024 * 1024;
+const MAX_AHEAD = 1024 * 1024;
 /** A link drained below this share of the backlog gets its fresh screen. */
 const CATCH_UP_SHARE = 4;
 
