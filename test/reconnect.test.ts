@@ -9,7 +9,7 @@ import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as pty from 'node-pty';
 import { killSession } from '../src/session/processes';
-import { BIN, ROOT, confirmCode, connectedPair, freePort, startSide, tempDir, until, type Side } from './harness';
+import { BIN, ROOT, confirmCode, connectedPairWith, freePort, startSide, tempDir, until, type Side } from './harness';
 
 const HOTKEY = Buffer.from([0x1b, 0x03]);
 const ASCIINEMA = '/usr/bin/asciinema';
@@ -316,12 +316,7 @@ const castEvents = (file: string): CastEvent[] =>
 
 test('the transcript plays with asciinema cat, has what the helper typed (attributed) and not the friend\'s password', { skip: noAsciinema, timeout: 60_000 }, async (t) => {
   const dir = tempDir();
-  const { friend, helper, shellPid } = await connectedPair({ friendEnv: { REMOTE_HELP_STATE_DIR: dir } });
-  t.after(() => {
-    friend.kill();
-    helper.kill();
-    killSession(shellPid);
-  });
+  const { friend, helper, shellPid } = await connectedPairWith({ t, friendEnv: { REMOTE_HELP_STATE_DIR: dir } });
   helper.write('echo helper-did-this\r');
   await friend.waitFor(/\nhelper-did-this/);
   friend.write('read -s -p \'pw: \' PW; echo got-${#PW}\r');
@@ -375,12 +370,7 @@ test('the transcript plays with asciinema cat, has what the helper typed (attrib
 
 test('the transcript survives a friend killed with SIGKILL: asciinema cat still plays the output so far', { skip: noAsciinema, timeout: 60_000 }, async (t) => {
   const dir = tempDir();
-  const { friend, helper, shellPid } = await connectedPair({ friendEnv: { REMOTE_HELP_STATE_DIR: dir } });
-  t.after(() => {
-    friend.kill();
-    helper.kill();
-    killSession(shellPid);
-  });
+  const { friend, helper, shellPid } = await connectedPairWith({ t, friendEnv: { REMOTE_HELP_STATE_DIR: dir } });
   helper.write('echo before-the-kill-$((3*3))\r');
   await friend.waitFor('before-the-kill-9');
   const file = String(friend.events().find((e) => e.event === 'transcript')?.path ?? '');
