@@ -32,8 +32,10 @@ const OUTCOMES: Record<EndReason, Outcome> = {
   error: { exit: 'internal', message: 'remote-help ran into a problem and ended the session.', next: AGAIN },
 };
 
-/** The shell must be asked for soon after the code is confirmed (and after a reconnect). */
+/** The shell must be asked for soon after the code is confirmed... */
 const SHELL_WAIT_MS = 30_000;
+/** ...and sooner on a connection that comes back: while one is tried, no other is taken. */
+const RESUME_SHELL_WAIT_MS = 10_000;
 
 export function runFriendSession(o: {
   verified: Verified;
@@ -109,7 +111,7 @@ export function runFriendSession(o: {
       settle(false);
       if (first) finish('connection-lost', 'the helper did not start the shell in time');
       else served.close();
-    }, SHELL_WAIT_MS);
+    }, first ? SHELL_WAIT_MS : RESUME_SHELL_WAIT_MS);
     const server = serveFriend(stream, o.hostKey, o.verified.peer.publicKey, {
       onRefused(what, detail) {
         o.events.emit('request-refused', detail);

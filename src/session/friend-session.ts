@@ -220,8 +220,8 @@ export function startFriendSession(o: FriendSessionOptions): FriendSession {
       }
       return;
     }
+    o.pty.write(chunk); // the shell first: the helper waits for the echo
     record?.helperInput(chunk);
-    o.pty.write(chunk);
   };
 
   const send = (l: Link, data: Buffer | string) => {
