@@ -39,7 +39,8 @@ export async function runHelperSession(o: {
   relink: Relink;
   onStarted(): void;
 }): Promise<{ ended: Promise<Outcome>; stop(): void }> {
-  const connect = (stream: Verified['stream']) => {
+  // A connection that comes back gets less time: while it is tried, no other is taken.
+  const connect = (stream: Verified['stream'], readyTimeoutMs = 30_000) => {
     const size = o.terminal.size();
     return connectHelper(stream, {
       privateKey: o.privateKey,
@@ -48,7 +49,7 @@ export async function runHelperSession(o: {
       term: o.terminal.term,
       cols: size.cols,
       rows: size.rows,
-      readyTimeoutMs: 30_000,
+      readyTimeoutMs,
     });
   };
   // Raw mode now, while SSH starts: a line left half-typed at the code prompt becomes readable
@@ -104,7 +105,7 @@ export async function runHelperSession(o: {
     while (!done) {
       try {
         const stream = await o.relink(relinking.signal, deadline);
-        const next = await connect(stream);
+        const next = await connect(stream, 10_000);
         if (done) return next.close();
         conn = next;
         watch(next);
