@@ -8,8 +8,10 @@
 // - The friend's hotkey is scanned in the raw input before anything reaches the shell; the
 //   keyboard key (Ctrl-Alt-K) lets the helper type or stops them. While stopped, nothing the
 //   helper types reaches the pty and the helper is told why.
-// - A slow helper never slows the shell: past a bounded backlog, output for the helper is
-//   dropped; once the link drains the helper gets a fresh copy of the screen instead.
+// - A slow helper never slows the shell: output runs at most an allowance ahead of what the
+//   helper's program says it received (256 KiB, or a quarter second of output for a fast helper,
+//   at most 1 MiB); past it, output for the helper is dropped, and once the link has caught up
+//   the helper gets a fresh copy of the screen instead.
 // - A link that drops without the helper saying goodbye opens the reconnect window: the shell
 //   keeps running, the status line counts down, and a helper who comes back within it first gets
 //   the current screen, then the live session.
