@@ -104,6 +104,7 @@ export function screenFor(s: WizardState, ctx: ViewContext): Screen {
           'Ctrl-Alt-K takes the keyboard away from your helper, or gives it back.',
           'To end the session at any time: press Ctrl-Alt-C or F12.']
           : ['You are in your friend\'s shell. Your friend sees everything you type.',
+            'After Enter: ~m sends your friend a message, ~r redraws the screen, ~? lists these.',
             'To leave: press Enter, then type ~.'],
         keys: '',
       };
