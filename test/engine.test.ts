@@ -85,6 +85,16 @@ async function statusHolds(pane: Pane, what: string, want: (rows: string[]) => b
 
 const hasRow = (re: RegExp) => (rows: string[]) => rows.some((r) => re.test(r));
 
+
+/** The friend's Ctrl-Alt-C ends both sides (status 5) and leaves no process of the session. */
+async function endWithHotkey(friend: Side, helper: Side, shellPid: number) {
+  friend.write(HOTKEY);
+  const [f, h] = await Promise.all([friend.exited, helper.exited]);
+  assert.equal(f.code, 5);
+  assert.equal(h.code, 5);
+  await noneLeft(shellPid);
+}
+
 test('tmux: a full-screen program cannot overwrite or scroll away the status line', { timeout: 45_000 }, async (t) => {
   const { dir, tmux } = await setup(t, 'remote-help-engine-');
   const port = await freePort();
@@ -224,11 +234,7 @@ test('the helper stopped with SIGSTOP while the shell floods: the friend\'s shel
   assert.ok(resync && Number(resync.skipped) > 0, `the friend's side skipped output for the helper and sent a fresh screen: ${JSON.stringify(resync)}`);
   await helper.waitFor('bytes of output were skipped; this is a fresh copy of the screen');
 
-  friend.write(HOTKEY);
-  const [f, h] = await Promise.all([friend.exited, helper.exited]);
-  assert.equal(f.code, 5);
-  assert.equal(h.code, 5);
-  await noneLeft(shellPid);
+  await endWithHotkey(friend, helper, shellPid);
 });
 
 test('Ctrl-C during a flood with the helper reading normally, for comparison', { timeout: 45_000 }, async (t) => {
@@ -245,11 +251,7 @@ test('Ctrl-C during a flood with the helper reading normally, for comparison', {
   assert.ok(answerMs < 5000, `the shell answered ${answerMs.toFixed(0)} ms after Ctrl-C`);
   await until('after-12 on the helper\'s screen', () => /^after-12\s*$/m.test(helper.screen()), 20_000);
 
-  friend.write(HOTKEY);
-  const [f, h] = await Promise.all([friend.exited, helper.exited]);
-  assert.equal(f.code, 5);
-  assert.equal(h.code, 5);
-  await noneLeft(shellPid);
+  await endWithHotkey(friend, helper, shellPid);
 });
 
 // ---- 4, 5. consent and messages ---------------------------------------------------------------
@@ -306,11 +308,7 @@ test('view only: the helper\'s keys are dropped until the friend presses Ctrl-Al
   assert.equal(fs.existsSync(third), false, 'the helper\'s command after the keyboard was taken back did not run');
   assert.equal(keyboardEvents().length, 2, 'no other keyboard change');
 
-  friend.write(HOTKEY);
-  const [f, h] = await Promise.all([friend.exited, helper.exited]);
-  assert.equal(f.code, 5);
-  assert.equal(h.code, 5);
-  await noneLeft(shellPid);
+  await endWithHotkey(friend, helper, shellPid);
 });
 
 test('the helper\'s ~m message shows on the friend\'s status line and in the events log', { timeout: 45_000 }, async (t) => {
@@ -329,9 +327,5 @@ test('the helper\'s ~m message shows on the friend\'s status line and in the eve
   await sleep(300);
   assert.doesNotMatch(friend.screen().split('\n').slice(0, -1).join('\n'), /call me back/, 'the message is not typed into the shell');
 
-  friend.write(HOTKEY);
-  const [f, h] = await Promise.all([friend.exited, helper.exited]);
-  assert.equal(f.code, 5);
-  assert.equal(h.code, 5);
-  await noneLeft(shellPid);
+  await endWithHotkey(friend, helper, shellPid);
 });

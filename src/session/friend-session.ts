@@ -8,15 +8,15 @@
 // - The friend's hotkey is scanned in the raw input before anything reaches the shell; the
 //   keyboard key (Ctrl-Alt-K) lets the helper type or stops them. While stopped, nothing the
 //   helper types reaches the pty and the helper is told why.
-// - A slow helper never slows the shell: output runs at most an allowance ahead of what the
-//   helper's program says it received (256 KiB, or a quarter second of output for a fast helper,
-//   at most 1 MiB); past it, output for the helper is dropped, and once the link has caught up
-//   the helper gets a fresh copy of the screen instead.
+// - A slow helper never slows the shell: output for it goes through a HelperFeed
+//   (helper-feed.ts), which drops what the helper cannot take and sends a fresh screen instead.
 // - A link that drops without the helper saying goodbye opens the reconnect window: the shell
 //   keeps running, the status line counts down, and a helper who comes back within it first gets
 //   the current screen, then the live session.
 import type { Duplex, Readable, Writable } from 'node:stream';
 import { decodeToFriend, encode, LineReader, type ToHelper } from '../net/control';
+import { realClock, type Clock } from './clock';
+import { HelperFeed } from './helper-feed';
 import { flush, hotkeyState, scan, takeKeyboardToggles } from './hotkey';
 import type { Pty } from './pty';
 import { startPainter } from './painter';
@@ -41,21 +41,7 @@ export interface SessionRecord {
   marker(label: string): void;
 }
 
-export interface Clock {
-  now(): number;
-  setTimeout(fn: () => void, ms: number): unknown;
-  clearTimeout(t: unknown): void;
-  setInterval(fn: () => void, ms: number): unknown;
-  clearInterval(t: unknown): void;
-}
-
-export const realClock: Clock = {
-  now: () => Date.now(),
-  setTimeout: (fn, ms) => setTimeout(fn, ms),
-  clearTimeout: (t) => clearTimeout(t as NodeJS.Timeout),
-  setInterval: (fn, ms) => setInterval(fn, ms),
-  clearInterval: (t) => clearInterval(t as NodeJS.Timeout),
-};
+export { realClock, type Clock } from './clock';
 
 /** One connection of the helper: the shell channel, and its size when it sent one. */
 export interface HelperLink {
@@ -103,25 +89,10 @@ const HOLD_MS = 30;
 const NOTICE_MS = 60_000;
 /** At most one "the friend has the keyboard" note to a typing helper in this long. */
 const TYPING_NOTE_MS = 3000;
-/** A fast helper may be this much time of output behind (see `allowance`)... */
-const AHEAD_MS = 250;
-/** ...up to this many bytes. */
-const MAX_AHEAD = 1024 * 1024;
-/** A link drained below this share of the backlog gets its fresh screen. */
-const CATCH_UP_SHARE = 4;
-
 interface Link extends HelperLink {
-  /** Bytes written to the shell channel, and the most the helper's program said it received
-   * (control.ts "ack"); null for a client without the control channel (no acks). */
-  sent: number;
-  acked: number | null;
-  /** An earlier ack, [time, bytes], for the rate at which the helper takes output. */
-  ackMark: [number, number] | null;
-  /** That rate in bytes a second (0 until known). */
-  ackRate: number;
+  feed: HelperFeed;
   bye: boolean;
   closed: boolean;
-  behind: number; // bytes not sent since the link fell behind; 0 when in step
   controlChannel: Duplex | null;
   lastTypingNote: number;
 }
@@ -141,7 +112,6 @@ export function startFriendSession(o: FriendSessionOptions): FriendSession {
   let goneUntil = 0; // when the reconnect window closes; 0 while no helper is gone
   let windowTimer: unknown = null;
   let countdown: unknown = null;
-  let catchUp: unknown = null;
   let notice: { text: string; until: number } | null = null;
 
   const friendArea = (): TermSize => {
@@ -197,7 +167,7 @@ export function startFriendSession(o: FriendSessionOptions): FriendSession {
     record?.marker(label);
     event('keyboard', { helperMayType: next });
     tell({ t: 'keyboard', allowed: next });
-    if (link && next) requestScreen(link); // notes the helper saw meanwhile are painted over
+    if (link && next) link.feed.requestScreen(); // notes the helper saw meanwhile are painted over
     painter.dirty();
   }
 
@@ -206,12 +176,6 @@ export function startFriendSession(o: FriendSessionOptions): FriendSession {
     const c = link?.controlChannel;
     if (c && !c.destroyed) c.write(encode(msg));
   };
-  const sendScreen = (l: Link) => {
-    if (l.closed || l.channel.destroyed) return;
-    l.behind = 0;
-    send(l, screen.snapshot());
-  };
-
   const onHelperInput = (l: Link) => (chunk: Buffer) => {
     if (ended || link !== l) return;
     if (!mayType) {
@@ -226,77 +190,13 @@ export function startFriendSession(o: FriendSessionOptions): FriendSession {
     record?.helperInput(chunk);
   };
 
-  const send = (l: Link, data: Buffer | string) => {
-    l.sent += typeof data === 'string' ? Buffer.byteLength(data) : data.length;
-    l.channel.write(data);
-  };
-  /** Output on its way to the helper. With the helper program's acks: all it has not received
-   * yet, wherever it is (our queue, SSH's window, the network), so a slow link holds no more
-   * than the backlog. Without: what is queued in the channel. */
-  const pending = (l: Link) => (l.acked === null ? l.channel.writableLength : Math.max(0, l.sent - l.acked));
-
-  /** How far ahead of the helper output may run: the backlog, or for a helper that takes output
-   * fast (a LAN) a quarter second of it, so a fast helper gets all of it and a slow one (behind a
-   * phone line) gets fresh screens after at most the backlog. */
-  const allowance = (l: Link) => Math.min(MAX_AHEAD, Math.max(backlog, (l.ackRate * AHEAD_MS) / 1000));
-  const onAck = (l: Link, bytes: number) => {
-    l.acked = Math.min(l.sent, Math.max(l.acked ?? 0, bytes));
-    const now = clock.now();
-    if (!l.ackMark) l.ackMark = [now, l.acked];
-    else if (now - l.ackMark[0] >= 200) {
-      l.ackRate = ((l.acked - l.ackMark[1]) * 1000) / (now - l.ackMark[0]);
-      l.ackMark = [now, l.acked];
-    }
-  };
-
-  const watchCatchUp = () => {
-    if (catchUp || ended) return;
-    // The channel may never report 'drain' (its high-water mark can be above our bound), so we
-    // look every 100 ms whether the link has caught up.
-    catchUp = clock.setInterval(() => {
-      const l = link;
-      if (!l || l.behind === 0) {
-        clock.clearInterval(catchUp);
-        catchUp = null;
-        return;
-      }
-      if (pending(l) > backlog / CATCH_UP_SHARE) return;
-      clock.clearInterval(catchUp);
-      catchUp = null;
-      if (l.behind > 1) {
-        event('helper-resync', { skipped: l.behind });
-        tell({ t: 'note', text: `Your link was too slow: ${l.behind} bytes of output were skipped; this is a fresh copy of the screen.` });
-      }
-      sendScreen(l);
-    }, 100);
-  };
-
-  /** The helper asked for a fresh screen: now if its link keeps up, else once it drains. A
-   * helper asking again and again without reading gets no more than one screen in flight. */
-  const requestScreen = (l: Link) => {
-    if (l.behind === 0 && pending(l) < allowance(l)) return sendScreen(l);
-    l.behind = Math.max(l.behind, 1);
-    watchCatchUp();
-  };
-
-  const toHelper = (data: Buffer) => {
-    const l = link;
-    if (!l || l.closed) return;
-    if (l.behind === 0 && pending(l) < allowance(l)) {
-      send(l, data);
-      return;
-    }
-    l.behind += data.length;
-    watchCatchUp();
-  };
-
   let sawOutput = false;
   o.pty.onData((data) => {
     if (ended) return;
     sawOutput = true;
     // The helper first: its echo is what a typing helper waits for. The screen is updated in the
     // same turn, so a fresh copy sent later always matches what was forwarded.
-    toHelper(data);
+    if (link && !link.closed) link.feed.output(data);
     screen.write(data);
     painter.dirty();
     record?.output(data);
@@ -321,7 +221,17 @@ export function startFriendSession(o: FriendSessionOptions): FriendSession {
     if (link) drop(link);
     const back = goneUntil !== 0;
     stopWindow();
-    const l: Link = { ...h, sent: 0, acked: null, ackMark: null, ackRate: 0, bye: false, closed: false, behind: 0, controlChannel: null, lastTypingNote: -Infinity };
+    const feed = new HelperFeed({
+      channel: h.channel,
+      clock,
+      backlog,
+      snapshot: () => screen.snapshot(),
+      onResync: (skipped) => {
+        event('helper-resync', { skipped });
+        tell({ t: 'note', text: `Your link was too slow: ${skipped} bytes of output were skipped; this is a fresh copy of the screen.` });
+      },
+    });
+    const l: Link = { ...h, feed, bye: false, closed: false, controlChannel: null, lastTypingNote: -Infinity };
     link = l;
     lastName = h.name;
     // A size of 0 (a client without a terminal) or nonsense means "unknown" on that axis.
@@ -339,12 +249,13 @@ export function startFriendSession(o: FriendSessionOptions): FriendSession {
     // A helper who comes back gets the screen as it is now. The first one gets nothing extra: the
     // shell has not written anything yet, and its first output is how the helper's program knows
     // the shell is live (helper-session.ts drops keys typed before it).
-    if (back || sawOutput) sendScreen(l);
+    if (back || sawOutput) feed.sendScreen();
     painter.dirty();
   }
 
   function drop(l: Link) {
     l.closed = true;
+    l.feed.close();
     l.channel.removeAllListeners('data');
     if (!l.channel.destroyed) l.channel.destroy();
     if (l.controlChannel && !l.controlChannel.destroyed) l.controlChannel.destroy();
@@ -393,11 +304,13 @@ export function startFriendSession(o: FriendSessionOptions): FriendSession {
     if (ended) return;
     ended = true;
     if (holdTimer) clock.clearTimeout(holdTimer);
-    if (catchUp) clock.clearInterval(catchUp);
     if (noticeTimer) clock.clearTimeout(noticeTimer);
     stopWindow();
     o.friend.input.off('data', onFriendInput);
-    if (link) link.channel.removeAllListeners('data');
+    if (link) {
+      link.feed.close();
+      link.channel.removeAllListeners('data');
+    }
     o.pty.kill();
     painter.stop();
     screen.dispose();
@@ -412,7 +325,7 @@ export function startFriendSession(o: FriendSessionOptions): FriendSession {
       const l = link;
       if (!l || ended) return channel.destroy();
       l.controlChannel = channel;
-      l.acked ??= 0; // the helper's program acks what it receives: count from its first byte
+      l.feed.expectAcks();
       channel.on('error', () => {});
       const reader = new LineReader(
         (line) => {
@@ -420,8 +333,8 @@ export function startFriendSession(o: FriendSessionOptions): FriendSession {
           const d = decodeToFriend(line);
           if (!d.ok) return event('control-rejected', { reason: d.reason });
           if (d.msg.t === 'bye') l.bye = true;
-          else if (d.msg.t === 'ack') onAck(l, d.msg.bytes);
-          else if (d.msg.t === 'redraw') requestScreen(l);
+          else if (d.msg.t === 'ack') l.feed.ack(d.msg.bytes);
+          else if (d.msg.t === 'redraw') l.feed.requestScreen();
           else {
             record?.marker(`message from the helper: ${d.msg.text}`);
             event('helper-message', { text: d.msg.text });

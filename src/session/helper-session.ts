@@ -38,6 +38,8 @@ const ACK_EVERY = 16 * 1024;
 const ESC = 0x1b;
 const CR = 0x0d;
 const BACKSPACES = new Set([0x08, 0x7f]);
+/** Room for MAX_MESSAGE characters of up to 4 bytes; the friend's side cuts to MAX_MESSAGE. */
+const MAX_MESSAGE_BYTES = 4 * MAX_MESSAGE;
 const HELP = 'Escapes at the start of a line: ~. leave   ~m message to your friend   ~r fresh screen   ~~ a tilde';
 
 export function startHelperSession(o: HelperSessionOptions): HelperSession {
@@ -47,8 +49,8 @@ export function startHelperSession(o: HelperSessionOptions): HelperSession {
   let exitInfo: HelperEnd | null = null;
   let allowed = true;
   let lastTypingNote = -Infinity;
-  /** The line being typed after ~m, or null. */
-  let message: string | null = null;
+  /** The bytes of the line being typed after ~m, or null. */
+  let message: number[] | null = null;
 
   // Keys typed before the shared shell first speaks were typed at the code screens, not for the
   // shell: they are dropped, so nothing typed before the friend's Y can reach it. (A line left
@@ -71,15 +73,17 @@ export function startHelperSession(o: HelperSessionOptions): HelperSession {
       return tell({ t: 'redraw' });
     }
     if (!conn?.control) return note('Messages are not available on this link.');
-    message = '';
+    message = [];
     o.output.write(`\r\n[remote-help] Message to your friend (Enter sends, Esc cancels): `);
   }
 
+  /** Keys typed after ~m, up to Enter (send) or Esc / Ctrl-C (cancel); what follows in the same
+   * read is dropped. The line is kept as bytes and decoded as UTF-8 when it is sent. */
   function typeMessage(chunk: Buffer) {
     for (const b of chunk) {
       if (message === null) return;
       if (b === CR || b === 0x0a) {
-        const text = message.trim();
+        const text = Buffer.from(message).toString('utf8').trim();
         message = null;
         if (text) {
           tell({ t: 'message', text });
@@ -91,27 +95,19 @@ export function startHelperSession(o: HelperSessionOptions): HelperSession {
         note('Message cancelled.');
         tell({ t: 'redraw' });
       } else if (BACKSPACES.has(b)) {
-        if (message.length > 0) {
-          message = message.slice(0, -1);
-          o.output.write('\b \b');
-        }
-      } else if (b >= 0x20 && message.length < MAX_MESSAGE) {
-        // Bytes of a UTF-8 character arrive one by one: keep them as Latin-1 and decode at the end.
-        message += String.fromCharCode(b);
+        // One character back: its continuation bytes (10xxxxxx), then its first byte.
+        while (message.length > 0 && (message[message.length - 1] & 0xc0) === 0x80) message.pop();
+        if (message.pop() !== undefined) o.output.write('\b \b');
+      } else if (b >= 0x20 && message.length < MAX_MESSAGE_BYTES) {
+        message.push(b);
         o.output.write(Buffer.from([b]));
       }
     }
-    if (message !== null) return;
   }
 
   const onInput = (chunk: Buffer) => {
     if (ended) return;
-    if (message !== null) {
-      const before = message;
-      typeMessage(chunk);
-      if (message === null && before !== null) return;
-      return;
-    }
+    if (message !== null) return typeMessage(chunk);
     if (!conn) {
       // Waiting for the link: Ctrl-C or ~. gives up; nothing else goes anywhere.
       if (chunk.includes(CTRL_C)) return finish({ kind: 'left' });
