@@ -6,7 +6,7 @@
 // indexes to replay.
 import { fork } from 'node:child_process';
 import * as os from 'node:os';
-import { fuzz, replayHint, type FuzzReport } from '../test/fuzz-handshake';
+import { fuzz, replayHint, type FuzzReport } from './fuzz-handshake';
 
 function arg(name: string, dflt: number): number {
   const i = process.argv.indexOf(`--${name}`);

@@ -33,9 +33,10 @@ interface Common {
   viewOnly?: boolean;
 }
 
+/** A port to wait on: 1 to 65535, or 0 for one the system picks (reported in the `listening` event). */
 function portArg(text: string): number {
-  const n = parsePort(text);
-  if (n === null) throw new InvalidArgumentError('a port is a number from 1 to 65535.');
+  const n = text.trim() === '0' ? 0 : parsePort(text);
+  if (n === null) throw new InvalidArgumentError('a port is a number from 1 to 65535 (0: any free port).');
   return n;
 }
 
@@ -77,7 +78,7 @@ export function buildProgram(start: (o: StartOptions) => void): Command {
     .option('--reverse <address>', 'connect to a friend who waits (ADDRESS[:PORT], IPv6 as [ADDRESS]:PORT)')
     .action((opts: Common & { port: number; reverse?: string }) => {
       const address = opts.reverse ?? '';
-      if (address) checkAddress(address, opts.port);
+      if (address) checkAddress(address, opts.port || DEFAULT_PORT);
       start({ ...common(opts), role: 'helper', reverse: Boolean(opts.reverse), address, port: opts.port, startStep: 4 });
     });
 

@@ -2,7 +2,7 @@
 // cases and more. The seed changes with each run unless FUZZ_SEED is set; it is printed on failure.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { fuzz, replayHint, SYSTEMATIC_CASES } from './fuzz-handshake';
+import { fuzz, replayHint, SYSTEMATIC_CASES } from '../scripts/fuzz-handshake';
 
 const CASES = Number(process.env.FUZZ_CASES ?? 20_000);
 

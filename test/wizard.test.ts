@@ -139,7 +139,7 @@ test('the remembered helper address is offered to a friend, never to a helper', 
 });
 
 test('the friend chooses on steps 5 and 6 whether the helper may type; v toggles, the helper cannot', () => {
-  let s = { ...initialState({ role: 'friend', address: '192.0.2.1' }), step: 5 as const, code: 'Q7CED' };
+  let s: WizardState = { ...initialState({ role: 'friend', address: '192.0.2.1' }), step: 5, code: 'Q7CED' };
   assert.equal(s.helperMayType, true, 'by default the helper may type');
   s = step(s, { type: 'toggleTyping' }).state;
   assert.equal(s.helperMayType, false);

@@ -7,7 +7,7 @@ import type { EventLog } from '../events';
 import { freshKey } from '../net/keys';
 import { describeMs, dialPeer, waitForPeer, type Identity, type Timeouts, type Verifying } from '../net/rendezvous';
 import { awaitResume, redial, resumeToken } from '../net/resume';
-import { localAddresses, parseAddress } from '../net/tcp';
+import { DEFAULT_PORT, localAddresses, parseAddress } from '../net/tcp';
 import { fullUI } from '../screens/full';
 import { plainUI, type WizardUI } from '../screens/plain';
 import { clockText, type ViewContext } from '../screens/view';
@@ -114,7 +114,7 @@ export function run(o: RunOptions): Run {
       const me: Identity = { role, key: freshKey(), user: userName(), host: os.hostname(), caps: 0 };
       let v: Verifying;
       if (dials(state)) {
-        const address = parseAddress(state.address, state.port);
+        const address = parseAddress(state.address, state.port || DEFAULT_PORT);
         activity(`Connecting to your ${other} at ${state.address}...`);
         v = await dialPeer({
           address, me, timeouts: o.timeouts, waitMs: o.waitMs, events: o.events, signal,
@@ -152,7 +152,7 @@ export function run(o: RunOptions): Run {
       const keys = role === 'friend' ? [me.key.publicBlob, verified.peer.publicKey] : [verified.peer.publicKey, me.key.publicBlob];
       const token = resumeToken(keys[0], keys[1]);
       const dialled = dials(state);
-      const again = dialled ? parseAddress(state.address, state.port) : null;
+      const again = dialled ? parseAddress(state.address, state.port || DEFAULT_PORT) : null;
       const waitPort = listeningPort ?? state.port;
       const relink = (signal: AbortSignal, deadline: number) => {
         const ro = { token, deadline, signal, events: o.events };

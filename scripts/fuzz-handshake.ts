@@ -116,6 +116,11 @@ function honest(r: Rng): Honest {
   return { victimCommitter, victimInfo, peerInfo, peerFrames, transcript: v.transcript };
 }
 
+/** Whether the machine has stopped taking frames (a step may change that behind the narrowing). */
+function over(s: HandshakeState): boolean {
+  return s.phase === 'done' || s.phase === 'failed';
+}
+
 function frameOf(raw: Buffer): Frame {
   return { type: raw[2], body: raw.subarray(3), raw };
 }
@@ -193,7 +198,7 @@ function reframe(f: Buffer, body: Buffer): Buffer {
 
 /** A hostile variant of the honest peer's stream: list of frames (each possibly broken). */
 function hostileStream(r: Rng, h: Honest, earlier: Honest | null): Buffer[] {
-  let frames = h.peerFrames.map((f) => Buffer.from(f));
+  let frames: Buffer[] = h.peerFrames.map((f) => Buffer.from(f));
   const ops = 1 + r.int(3);
   for (let i = 0; i < ops; i++) {
     const at = r.int(frames.length + 1);
@@ -357,12 +362,12 @@ function machineCase(r: Rng, h: Honest, earlier: Honest | null): void {
   for (const c of parts) {
     budget += 1 + c.length;
     if (r.chance(locals / Math.max(1, parts.length))) feed(r.pick(LOCALS));
-    if (s.phase === 'done' || s.phase === 'failed') { feed({ kind: 'ssh', bytes: c }); continue; }
+    if (over(s)) { feed({ kind: 'ssh', bytes: c }); continue; }
     if (s.peerConfirmed) { feed({ kind: 'ssh', bytes: c }); continue; }
     decoder.push(c);
     for (;;) {
       check(steps <= budget + 20, `more than ${budget + 20} steps for ${bytes.length} bytes`);
-      if (s.peerConfirmed || s.phase === 'done' || s.phase === 'failed') break;
+      if (s.peerConfirmed || over(s)) break;
       const x = decoder.next();
       if (!x) break;
       if ('error' in x) { feed({ kind: 'badBytes', reason: x.error }); break; }
