@@ -5,7 +5,7 @@ import { Cleanup } from './cleanup';
 import { EXIT, HelpError, toHelpError, type ExitCode } from './errors';
 import { openEventLog, type EventLog } from './events';
 import { DEFAULT_TIMEOUTS } from './net/rendezvous';
-import { DEFAULT_PORT, parseAddress, parsePort } from './net/tcp';
+import { DEFAULT_PORT, parseAddress, parsePort } from './net/address';
 import { fileMemory } from './app/memory';
 import { listTranscripts, replayTranscript } from './app/transcripts';
 import { run, type Run } from './app/run';

@@ -8,7 +8,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ROOT } from './harness';
 import { shellQuote, TmuxServer } from './tmux';
-import { describeDialError, parseAddress } from '../src/net/tcp';
+import { parseAddress } from '../src/net/address';
+import { describeDialError } from '../src/net/tcp';
 import { initialState, step, type WizardEvent, type WizardState } from '../src/screens/wizard';
 
 const GOLDEN = path.join(ROOT, 'test', 'golden');

@@ -3,10 +3,11 @@
 // the friend, the helper's program gets a new connection to the same friend (relink: same address
 // or port, same pinned keys, no new code) for up to the reconnect window.
 import type { Cleanup } from '../cleanup';
+import { formatDuration } from '../duration';
 import { HelpError } from '../errors';
 import type { EventLog } from '../events';
 import { goodbyeKind } from '../net/goodbye';
-import { describeMs, type Verified } from '../net/rendezvous';
+import { type Verified } from '../net/rendezvous';
 import { connectHelper, type HelperConnection } from '../net/ssh-helper';
 import { startHelperSession, type HelperEnd } from '../session/helper-session';
 import type { Relink } from './friend';
@@ -101,7 +102,7 @@ export async function runHelperSession(o: {
 
   async function relinkLoop(error: string | null) {
     const deadline = Date.now() + o.reconnectWindowMs;
-    s.note(`The connection to your friend dropped${error ? ` (${error})` : ''}. Reconnecting for up to ${describeMs(o.reconnectWindowMs)}. Ctrl-C gives up (do that if your friend ended the session).`);
+    s.note(`The connection to your friend dropped${error ? ` (${error})` : ''}. Reconnecting for up to ${formatDuration(o.reconnectWindowMs)}. Ctrl-C gives up (do that if your friend ended the session).`);
     while (!done) {
       try {
         const stream = await o.relink(relinking.signal, deadline);

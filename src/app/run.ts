@@ -2,12 +2,14 @@
 // carries out its effects (connect, confirm, abort, exit), then hands over to the session.
 import * as os from 'node:os';
 import type { Cleanup } from '../cleanup';
+import { formatDuration } from '../duration';
 import { HelpError, toHelpError, type ExitCode } from '../errors';
 import type { EventLog } from '../events';
 import { freshKey } from '../net/keys';
-import { describeMs, dialPeer, waitForPeer, type Identity, type Timeouts, type Verifying } from '../net/rendezvous';
+import { dialPeer, waitForPeer, type Identity, type Timeouts, type Verifying } from '../net/rendezvous';
 import { awaitResume, redial, resumeToken } from '../net/resume';
-import { DEFAULT_PORT, localAddresses, parseAddress } from '../net/tcp';
+import { DEFAULT_PORT, parseAddress } from '../net/address';
+import { localAddresses } from '../net/tcp';
 import { fullUI } from '../screens/full';
 import { plainUI, type WizardUI } from '../screens/plain';
 import { clockText, type ViewContext } from '../screens/view';
@@ -119,7 +121,7 @@ export function run(o: RunOptions): Run {
         v = await dialPeer({
           address, me, timeouts: o.timeouts, waitMs: o.waitMs, events: o.events, signal,
           onRetry: (n, why) => {
-            if (n === 1 || n % 10 === 0) activity(`${why.message} Trying again for up to ${describeMs(o.waitMs)}...`);
+            if (n === 1 || n % 10 === 0) activity(`${why.message} Trying again for up to ${formatDuration(o.waitMs)}...`);
           },
         });
       } else {
@@ -128,7 +130,7 @@ export function run(o: RunOptions): Run {
           onListening: (port) => {
             listeningPort = port;
             const where = localAddresses().join(' or ');
-            activity(`Waiting for your ${other} to connect to ${where} port ${port}. Gives up after ${describeMs(o.waitMs)}.`);
+            activity(`Waiting for your ${other} to connect to ${where} port ${port}. Gives up after ${formatDuration(o.waitMs)}.`);
           },
         });
       }

@@ -5,6 +5,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as readline from 'node:readline';
 import { HelpError } from '../errors';
+import { formatDuration } from '../duration';
 import { ENDED, TRANSCRIPT_NAME, transcriptDirs } from '../session/transcript';
 
 export const STILL_RUNNING = '(still running or interrupted)';
@@ -38,7 +39,7 @@ export function listTranscripts(dirs: string[] = transcriptDirs(), out: NodeJS.W
   for (const s of found) {
     if (typeof s === 'string') out.write(`\n${s}\n`);
     else
-      out.write(`\n${s.file}\n  started ${localTime(s.start)}, lasted ${duration(s.seconds)}, ${kilobytes(s.bytes)}\n` +
+      out.write(`\n${s.file}\n  started ${localTime(s.start)}, lasted ${formatDuration(s.seconds * 1000, 'brief')}, ${kilobytes(s.bytes)}\n` +
         `  ${printable(s.title)}\n  ${s.ended === STILL_RUNNING ? s.ended : ENDED + printable(s.ended)}\n`);
   }
 }
@@ -187,13 +188,6 @@ function printable(s: string): string {
 function localTime(d: Date): string {
   const p = (n: number) => String(n).padStart(2, '0');
   return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}`;
-}
-
-function duration(seconds: number): string {
-  const s = Math.round(seconds);
-  if (s < 60) return `${s} s`;
-  if (s < 3600) return `${Math.floor(s / 60)} min ${s % 60} s`;
-  return `${Math.floor(s / 3600)} h ${Math.floor((s % 3600) / 60)} min`;
 }
 
 function kilobytes(n: number): string {

@@ -18,7 +18,9 @@ export const NONCE_BYTES = 32;
 /** caps bit 0: the friend has a desktop (VNC) that could be shared. */
 export const CAP_DESKTOP = 1;
 
-export type Role = 'friend' | 'helper';
+import type { Role } from '../shared';
+
+export type { Role };
 export type AbortReason = 'code-mismatch' | 'cancelled' | 'timeout' | 'protocol-error' | 'busy';
 
 export interface Info {

@@ -2,11 +2,13 @@
 // then the handshake up to the code. Works on plain Duplex streams from tcp.ts; keeps every wait
 // bounded and turns every failure into a HelpError a person can read.
 import type { Duplex } from 'node:stream';
+import { formatDuration } from '../duration';
 import { HelpError } from '../errors';
 import type { EventLog } from '../events';
 import { Handshake, type HandshakeEvent } from './handshake';
 import type { AbortReason, Info, Role } from './messages';
-import { describeDialError, dial, listen, type Address, type Link } from './tcp';
+import type { Address } from './address';
+import { describeDialError, dial, listen, type Link } from './tcp';
 import { freshNonce, type SessionKey } from './keys';
 
 export interface Identity {
@@ -181,7 +183,7 @@ export async function waitForPeer(o: WaitOptions): Promise<Verifying> {
   o.events.emit('listening', { port: server.port });
   o.onListening?.(server.port);
   const timer = setTimeout(() => rejectWin(new HelpError('connect',
-    `Nobody connected within ${describeMs(o.waitMs)}.`, 'Check the address and port you gave, then start again.')), o.waitMs);
+    `Nobody connected within ${formatDuration(o.waitMs)}.`, 'Check the address and port you gave, then start again.')), o.waitMs);
   const onAbort = () => rejectWin(new HelpError('cancelled', 'Stopped waiting.'));
   o.signal?.addEventListener('abort', onAbort);
   try {
@@ -245,9 +247,4 @@ function sleep(ms: number, signal?: AbortSignal): Promise<void> {
     }
     signal?.addEventListener('abort', done);
   });
-}
-
-export function describeMs(ms: number): string {
-  if (ms >= 60_000 && ms % 60_000 === 0) return `${ms / 60_000} minute${ms === 60_000 ? '' : 's'}`;
-  return `${Math.round(ms / 1000)} seconds`;
 }

@@ -10,7 +10,8 @@ import { createHash } from 'node:crypto';
 import type { Duplex } from 'node:stream';
 import { HelpError } from '../errors';
 import type { EventLog } from '../events';
-import { dial, listen, type Address, type Link } from './tcp';
+import type { Address } from './address';
+import { dial, listen, type Link } from './tcp';
 
 const PREFIX = 'remote-help resume ';
 const LINE_BYTES = PREFIX.length + 32 + 1;

@@ -6,18 +6,15 @@ import { timingSafeEqual } from 'node:crypto';
 import { Server, type Connection, type ServerChannel } from 'ssh2';
 import { CONTROL_SUBSYSTEM } from './control';
 import { parsePublicBlob } from './keys';
+import type { TermSize } from '../shared';
 
-export interface WindowSize {
-  cols: number;
-  rows: number;
-}
 
 export interface FriendServerHooks {
   /** Something the helper asked for and did not get, in plain words (e.g. "run a command: ls"). */
   onRefused(what: string, detail: Record<string, unknown>): void;
   /** The one shared shell channel, with the helper's terminal size and type if it sent a pty request. */
-  onShell(channel: ServerChannel, size: WindowSize | null, term: string | null): void;
-  onResize(size: WindowSize): void;
+  onShell(channel: ServerChannel, size: TermSize | null, term: string | null): void;
+  onResize(size: TermSize): void;
   /** The helper program's control channel (control.ts), at most one per connection. */
   onControl?(channel: ServerChannel): void;
   /** The SSH connection ended; `error` says why when it was not a clean close. */
@@ -71,7 +68,7 @@ export function serveFriend(stream: Duplex, hostKey: string, helperKey: Buffer, 
         }
         const session = accept();
         session.on('close', () => closeBareSession(client, session));
-        let size: WindowSize | null = null;
+        let size: TermSize | null = null;
         let term: string | null = null;
         session.on('pty', (ok, _no, info) => {
           size = { cols: info.cols, rows: info.rows };

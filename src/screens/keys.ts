@@ -1,7 +1,7 @@
 // Keys to wizard events for the full-screen views: digits and arrows choose, Enter goes on, Esc
 // goes back, q (or Ctrl-C where a text field takes letters) quits. Pure: tested as a table.
 import { codesMatch, normalizeCode } from '../net/sas';
-import { parseAddress } from '../net/tcp';
+import { parseAddress } from '../net/address';
 import { screenFor } from './view';
 import { dials, type WizardEvent, type WizardState } from './wizard';
 

@@ -2,7 +2,7 @@
 // dumb terminals, screen readers and braille displays, and drives the same wizard as the screens.
 import type { Readable, Writable } from 'node:stream';
 import { codesMatch, normalizeCode } from '../net/sas';
-import { parseAddress } from '../net/tcp';
+import { parseAddress } from '../net/address';
 import { screenFor, type Screen, type ViewContext } from './view';
 import { dials, type WizardEvent, type WizardState } from './wizard';
 

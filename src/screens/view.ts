@@ -1,5 +1,6 @@
 // What each numbered screen says, as plain data: a pure function of the wizard's state. The plain
 // line renderer prints it; the full-screen views draw the same words.
+import { formatDuration } from '../duration';
 import { codeWords } from '../net/sas';
 import { bigText } from './bigfont';
 import { dials, type WizardState } from './wizard';
@@ -36,14 +37,9 @@ export function spoken(address: string): string {
   return address.split('.').join(' dot ');
 }
 
-function mmss(ms: number): string {
-  const s = Math.max(0, Math.round(ms / 1000));
-  return `${Math.floor(s / 60)}:${String(s % 60).padStart(2, '0')}`;
-}
-
 /** Time waited and time left, for step 4. */
 export function clockText(now: number, startedAt: number, waitMs: number): string {
-  return `Waited ${mmss(now - startedAt)}. Gives up in ${mmss(startedAt + waitMs - now)}.`;
+  return `Waited ${formatDuration(now - startedAt, 'clock')}. Gives up in ${formatDuration(startedAt + waitMs - now, 'clock')}.`;
 }
 
 const other = (s: WizardState) => (s.role === 'friend' ? 'helper' : 'friend');

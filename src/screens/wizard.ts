@@ -3,7 +3,9 @@
 // carries out the effects (connect, confirm, abort, exit). No I/O here.
 import type { ExitCode } from '../errors';
 
-export type Role = 'friend' | 'helper';
+import type { Role } from '../shared';
+
+export type { Role };
 export type Step = 1 | 2 | 3 | 4 | 5 | 6 | 7;
 
 export interface WizardState {

@@ -1,10 +1,9 @@
 // The shared pty's size (DESIGN.md section 4): "the pty size is the smaller of the two
 // terminals on each axis", so nobody's screen wraps lines the other drew.
 
-export interface TermSize {
-  cols: number;
-  rows: number;
-}
+import type { TermSize } from '../shared';
+
+export type { TermSize };
 
 // A size outside this range is a broken or hostile report, not a terminal.
 const MAX_AXIS = 1000;

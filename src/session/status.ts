@@ -3,6 +3,8 @@
 // session is on, who the helper is, whether the helper may type, and how to end it. Pure: the
 // session passes in what is true now and the width; we pick the longest wording that fits.
 
+import { formatDuration } from '../duration';
+
 export type HelperPresence =
   | { kind: 'connected'; name: string; mayType: boolean }
   | { kind: 'gone'; name: string; secondsLeft: number }
@@ -14,11 +16,6 @@ export interface StatusInput {
   notice: string | null;
   utf8: boolean;
   width: number;
-}
-
-function clock(seconds: number): string {
-  const s = Math.max(0, Math.ceil(seconds));
-  return `${Math.floor(s / 60)}:${String(s % 60).padStart(2, '0')}`;
 }
 
 /** Each part's wordings, from the most helpful to the shortest. */
@@ -38,7 +35,7 @@ function parts(i: StatusInput): { who: string[]; keys: string[]; end: string[] }
     who = [...named(p.name, ['is watching (cannot type)', 'is watching']), 'helper watching'];
     keys = ['Ctrl-Alt-K: let them type', 'Ctrl-Alt-K: let type', 'C-A-K: let type'];
   } else if (p.kind === 'gone') {
-    const left = clock(p.secondsLeft);
+    const left = formatDuration(p.secondsLeft * 1000, 'countdown');
     who = [`${p.name}'s connection dropped; waiting ${left} for them`, `helper gone; waiting ${left}`, `gone ${left}`];
   } else {
     who = ['remote-help: waiting for your helper', 'waiting for your helper', 'waiting'];

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseAddress, parsePort } from '../src/net/tcp';
+import { parseAddress, parsePort } from '../src/net/address';
 import { HelpError } from '../src/errors';
 
 test('addresses are read as a person writes them, IPv6 in brackets with a port', () => {
