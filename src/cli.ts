@@ -1,8 +1,7 @@
 // The command line (commander): subcommands and options, and the one place that turns an outcome
 // or an error into words on the screen and an exit status.
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { Cleanup } from './cleanup';
-import { EXIT, HelpError, toHelpError, type ExitCode } from './errors';
+import { EXIT, HelpError, toHelpError, type Ending } from './errors';
 import { openEventLog, type EventLog } from './events';
 import { DEFAULT_TIMEOUTS } from './net/rendezvous';
 import { DEFAULT_PORT, parseAddress, parsePort } from './net/address';
@@ -10,6 +9,7 @@ import { fileMemory } from './app/memory';
 import { listTranscripts, replayTranscript } from './app/transcripts';
 import { run, type Run } from './app/run';
 import { processTerminal } from './app/terminal';
+import { Teardown } from './teardown';
 import type { Role, Step } from './screens/wizard';
 
 const EXIT_HELP = `
@@ -154,59 +154,72 @@ function common(o: Common) {
   };
 }
 
-function report(err: HelpError): void {
-  const lines = [`remote-help: ${err.message}`];
-  if (err.next) lines.push(err.next);
+function report(e: Ending): void {
+  const lines = [`remote-help: ${e.message}`];
+  if (e.next) lines.push(e.next);
   process.stderr.write(lines.join('\n') + '\n');
 }
 
+/** How long the teardown's slow steps (a goodbye on its way out) may keep the process. */
+const TEARDOWN_MS = 3000;
+/** How long a session has to end itself after an unexpected error before we leave anyway. */
+const FAIL_MS = 1000;
+
 export function main(argv: string[]): void {
-  const cleanup = new Cleanup();
+  const teardown = new Teardown();
   let events: EventLog | null = null;
-  const exit = (code: ExitCode) => {
-    cleanup.run();
-    events?.close();
-    process.exitCode = EXIT[code];
-    // Leave once what is written has been flushed; pending sockets or timers must not keep us.
-    setImmediate(() => process.exit(EXIT[code]));
-  };
   let running: Run | null = null;
+  let leaving = false;
+  /** The one way out, for every ending, expected or not: the teardown runs (the shared shell dies
+   * first), then the process exits with the ending's status. `shown`: the person has already
+   * read why (the last screen, commander's own message). */
+  const leave = (ending: Ending, shown: boolean) => {
+    if (leaving) return;
+    leaving = true;
+    if (!shown) report(ending);
+    process.exitCode = EXIT[ending.exit];
+    const exit = () => {
+      for (const f of teardown.failures) events?.emit('failed', { reason: `teardown step "${f.step}": ${f.error}` });
+      events?.close();
+      // Once what is written has been flushed; pending sockets or timers must not keep us.
+      setImmediate(() => process.exit(EXIT[ending.exit]));
+    };
+    setTimeout(exit, TEARDOWN_MS).unref();
+    void teardown.run().then(exit);
+  };
+  let failing = false;
+  const unexpected = (err: unknown) => {
+    events?.emit('failed', { reason: String(err && (err as Error).message) });
+    // Never a stack trace on the friend's screen: a running session ends the way the hotkey ends
+    // it (shell killed, helper told, terminal restored) and says so; if even that does not finish
+    // in time, the teardown runs and we leave anyway.
+    if (running && !failing && !leaving) {
+      failing = true;
+      running.fail(err);
+      setTimeout(() => leave(toHelpError(err), false), FAIL_MS).unref();
+      return;
+    }
+    leave(toHelpError(err), false);
+  };
   const start = (o: StartOptions) => {
     events = openEventLog(o.events);
     const terminal = processTerminal();
-    const r = (running = run({ ...o, timeouts: DEFAULT_TIMEOUTS, events, terminal, cleanup, memory: fileMemory() }));
+    const r = (running = run({ ...o, timeouts: DEFAULT_TIMEOUTS, events, terminal, teardown, memory: fileMemory() }));
     for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(sig, () => r.stop(sig));
-    r.done.then(exit, (err) => {
-      report(toHelpError(err));
-      exit('internal');
-    });
+    r.done.then((ending) => leave(ending, true), unexpected);
   };
   // A closed terminal (SIGHUP) or a closed pipe (`| head`) must not turn into a crash report.
   process.stdout.on('error', () => {});
-  let failing = false;
-  process.on('uncaughtException', (err) => {
-    // Never a stack trace on the friend's screen: the session ends the way the hotkey ends it
-    // (shell killed, helper told, terminal restored) and says so; if even that does not finish
-    // within a second, cleanup runs and we leave anyway.
-    if (running && !failing) {
-      failing = true;
-      running.fail(err);
-      setTimeout(() => exit('internal'), 1000);
-      return;
-    }
-    events?.emit('failed', { reason: String(err && (err as Error).message) });
-    report(toHelpError(err));
-    exit('internal');
-  });
+  process.on('uncaughtException', unexpected);
   try {
     buildProgram(start).parse(argv);
   } catch (err) {
     if (err instanceof CommanderError) {
-      process.exitCode = err.exitCode === 0 ? 0 : EXIT.usage;
+      // commander has said what was wrong (or printed the help asked for)
+      leave({ exit: err.exitCode === 0 ? 'ok' : 'usage', message: '', next: '' }, true);
       return;
     }
     const e = toHelpError(err);
-    report(e);
-    exit(e.code === 'internal' ? 'usage' : e.code);
+    leave(e.exit === 'internal' ? { exit: 'usage', message: e.message, next: e.next } : e, false);
   }
 }

@@ -1,5 +1,6 @@
-// Errors that reach a person: each carries a code, a plain-language message and what to do next.
-// One dispatcher (cli.ts) prints them and maps the code to the exit status documented in README.
+// How things end, for a person: what happened in plain words, what to do next, and the exit
+// status. One shape (Ending) for every ending: a session over, a failure thrown as a HelpError,
+// the wizard's last screen. One dispatcher (cli.ts) prints it and exits with its status.
 
 export const EXIT = {
   ok: 0, // the session ended normally (the shell exited, or a side left with ~.)
@@ -16,9 +17,19 @@ export const EXIT = {
 
 export type ExitCode = keyof typeof EXIT;
 
-export class HelpError extends Error {
+export interface Ending {
+  exit: ExitCode;
+  message: string;
+  next: string;
+}
+
+/** What most endings suggest next. */
+export const AGAIN = 'To start again, run remote-help.';
+
+/** An ending thrown from where it happened to where it is shown. */
+export class HelpError extends Error implements Ending {
   constructor(
-    readonly code: ExitCode,
+    readonly exit: ExitCode,
     message: string,
     readonly next: string = '',
   ) {
@@ -27,7 +38,7 @@ export class HelpError extends Error {
   }
 }
 
-/** Turns anything thrown into a HelpError a person can read. */
+/** Turns anything thrown into an ending a person can read: never a stack trace. */
 export function toHelpError(err: unknown): HelpError {
   if (err instanceof HelpError) return err;
   const detail = err instanceof Error ? err.message : String(err);

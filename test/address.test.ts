@@ -18,7 +18,7 @@ test('addresses are read as a person writes them, IPv6 in brackets with a port',
 
 test('bad addresses are usage errors that say what is wrong', () => {
   for (const text of ['', 'a b', '1.2.3.4:0', '1.2.3.4:65536', '1.2.3.4:http', '[1.2.3.4]:22', 'x;rm -rf /']) {
-    assert.throws(() => parseAddress(text), (e: unknown) => e instanceof HelpError && e.code === 'usage', text);
+    assert.throws(() => parseAddress(text), (e: unknown) => e instanceof HelpError && e.exit === 'usage', text);
   }
 });
 

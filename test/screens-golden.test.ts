@@ -58,7 +58,7 @@ const STATES: Record<string, WizardState> = {
   'helper-6': after(at(helper(), 4), shown, { type: 'codeTyped', matches: true }, { type: 'peerConfirmed' }),
   'friend-7': after(at(friend(), 4), shown, { type: 'pressY' }, { type: 'peerConfirmed' }, { type: 'sessionStarted' }),
   'helper-7': after(at(helper(), 4), shown, { type: 'codeTyped', matches: true }, { type: 'peerConfirmed' }, { type: 'sessionStarted' }),
-  'friend-ended-failure': after(at(friend(), 4), { type: 'failed', message: refused.message, next: refused.next ?? '', exit: refused.code }),
+  'friend-ended-failure': after(at(friend(), 4), { type: 'ended', ending: refused }),
 };
 
 interface Case {

@@ -37,8 +37,9 @@ export class TmuxServer {
 
   /** A new detached session running an interactive bash with no rc files and no history file. */
   async pane(name: string, o: PaneOptions): Promise<Pane> {
-    // Remembered settings go to the test's own folder, never to the machine's.
-    const env = { ...o.env, HISTFILE: '', PS1: '$ ', REMOTE_HELP_CONFIG_DIR: `${o.cwd}/config-${name}`, REMOTE_HELP_STATE_DIR: `${o.cwd}/state-${name}` };
+    // HOME and remembered settings are the test's own folder: the shared shell runs no dotfiles of
+    // the machine running the tests (a login shell here could wait on a lock a killed shell left).
+    const env = { ...o.env, HOME: o.cwd, HISTFILE: '', PS1: '$ ', REMOTE_HELP_CONFIG_DIR: `${o.cwd}/config-${name}`, REMOTE_HELP_STATE_DIR: `${o.cwd}/state-${name}` };
     const envFlags = Object.entries(env).flatMap(([k, v]) => ['-e', `${k}=${v}`]);
     const assigns = Object.entries(env).map(([k, v]) => `${k}=${shellQuote(v)}`).join(' ');
     await this.tmux('new-session', '-d', '-s', name, '-x', String(o.cols), '-y', String(o.rows), '-c', o.cwd, ...envFlags,

@@ -3,7 +3,8 @@
 // comes back (relink), attached to the same session. Resolves with how it ended; the pty and every
 // process it started are gone by then.
 import type { Duplex } from 'node:stream';
-import type { Cleanup } from '../cleanup';
+import type { Teardown } from '../teardown';
+import { AGAIN, type Ending } from '../errors';
 import type { EventLog } from '../events';
 import { GOODBYE } from '../net/goodbye';
 import type { Verified } from '../net/rendezvous';
@@ -12,18 +13,18 @@ import { startFriendSession, type EndReason, type FriendSession, type HelperLink
 import { spawnShell } from '../session/pty';
 import { sharedSize } from '../session/size';
 import { openTranscript, type Transcript } from '../session/transcript';
-import { AGAIN, type Outcome } from './outcome';
+
 import type { Terminal } from './terminal';
 
 export interface FriendRun {
-  ended: Promise<Outcome>;
+  ended: Promise<Ending>;
   stop(reason: EndReason): void;
 }
 
 /** Gets a new connection from the same helper (resume.ts), or throws when that is over. */
 export type Relink = (signal: AbortSignal, deadline: number) => Promise<Duplex>;
 
-const OUTCOMES: Record<EndReason, Outcome> = {
+const OUTCOMES: Record<EndReason, Ending> = {
   hotkey: { exit: 'hotkey', message: 'You ended the session. Your helper has been disconnected.', next: AGAIN },
   'shell-exited': { exit: 'ok', message: 'The shared shell ended.', next: AGAIN },
   'helper-left': { exit: 'ok', message: 'Your helper left the session.', next: AGAIN },
@@ -42,7 +43,7 @@ export function runFriendSession(o: {
   hostKey: string;
   terminal: Terminal;
   events: EventLog;
-  cleanup: Cleanup;
+  teardown: Teardown;
   helperMayType: boolean;
   reconnectWindowMs: number;
   relink: Relink;
@@ -51,8 +52,8 @@ export function runFriendSession(o: {
   let session: FriendSession | null = null;
   let transcript: Transcript | null = null;
   let transcriptNote = '';
-  let resolve!: (v: Outcome) => void;
-  const ended = new Promise<Outcome>((r) => (resolve = r));
+  let resolve!: (v: Ending) => void;
+  const ended = new Promise<Ending>((r) => (resolve = r));
   const helperName = `${o.verified.peer.user}@${o.verified.peer.host}`;
   const relinking = new AbortController();
   let done = false;
@@ -71,7 +72,7 @@ export function runFriendSession(o: {
     const t0 = o.terminal.size();
     const size = sharedSize({ cols: t0.cols, rows: t0.rows - 1 }, helperSize); // less the status line
     const pty = spawnShell(size, o.terminal.term);
-    o.cleanup.add('shared shell', () => pty.kill());
+    o.teardown.add('shared shell', () => pty.kill());
     const t = openTranscript({ size, term: term ?? o.terminal.term, title: `remote-help session with ${helperName}` });
     if (!('path' in t)) {
       transcriptNote = `No transcript was kept (${t.error}).`;
@@ -81,7 +82,7 @@ export function runFriendSession(o: {
       o.events.emit('transcript', { path: t.path });
     }
     o.onStarted();
-    o.terminal.raw(o.cleanup);
+    o.terminal.raw(o.teardown);
     // Logged once the keyboard is raw: from here on Ctrl-Alt-C reaches the scanner, not the
     // terminal's own Ctrl-C handling.
     o.events.emit('session-started', { helper: helperName, pid: pty.pid });
@@ -148,7 +149,7 @@ export function runFriendSession(o: {
         }
       },
     });
-    o.cleanup.add('ssh server', () => server.close());
+    o.teardown.add('ssh server', () => server.close());
     return settled;
   }
 
@@ -197,7 +198,7 @@ export function runFriendSession(o: {
     }
     const where = transcript ? `A record of the session is in ${transcript.path} (remote-help replay shows it).` : transcriptNote;
     const base = OUTCOMES[reason];
-    const outcome: Outcome = where ? { ...base, message: `${base.message} ${where}` } : base;
+    const outcome: Ending = where ? { ...base, message: `${base.message} ${where}` } : base;
     // Give the goodbye a moment to leave; the pty is already dead and nothing waits on the helper.
     const link = current;
     if (!link) return resolve(outcome);

@@ -2,19 +2,19 @@
 // helper's terminal attached to the friend's shared shell. When the link drops without a word from
 // the friend, the helper's program gets a new connection to the same friend (relink: same address
 // or port, same pinned keys, no new code) for up to the reconnect window.
-import type { Cleanup } from '../cleanup';
+import type { Teardown } from '../teardown';
 import { formatDuration } from '../duration';
-import { HelpError } from '../errors';
+import { AGAIN, HelpError, type Ending } from '../errors';
 import type { EventLog } from '../events';
 import { goodbyeKind } from '../net/goodbye';
 import { type Verified } from '../net/rendezvous';
 import { connectHelper, type HelperConnection } from '../net/ssh-helper';
 import { startHelperSession, type HelperEnd } from '../session/helper-session';
 import type { Relink } from './friend';
-import { AGAIN, type Outcome } from './outcome';
+
 import type { Terminal } from './terminal';
 
-export function describeHelperEnd(end: HelperEnd): Outcome {
+export function describeHelperEnd(end: HelperEnd): Ending {
   if (end.kind === 'left') return { exit: 'ok', message: 'You left the session.', next: AGAIN };
   if (end.kind === 'closed')
     return { exit: 'lost', message: 'The connection to your friend was lost.', next: 'Call your friend, then start again.' };
@@ -35,11 +35,11 @@ export async function runHelperSession(o: {
   privateKey: string;
   terminal: Terminal;
   events: EventLog;
-  cleanup: Cleanup;
+  teardown: Teardown;
   reconnectWindowMs: number;
   relink: Relink;
   onStarted(): void;
-}): Promise<{ ended: Promise<Outcome>; stop(): void }> {
+}): Promise<{ ended: Promise<Ending>; stop(): void }> {
   // A connection that comes back gets less time: while it is tried, no other is taken.
   const connect = (stream: Verified['stream'], readyTimeoutMs = 30_000) => {
     const size = o.terminal.size();
@@ -55,7 +55,7 @@ export async function runHelperSession(o: {
   };
   // Raw mode now, while SSH starts: a line left half-typed at the code prompt becomes readable
   // the moment the terminal goes raw, and is read and dropped here, never sent to the shell.
-  o.terminal.raw(o.cleanup);
+  o.terminal.raw(o.teardown);
   const discard = () => {};
   o.terminal.input.on('data', discard);
   o.terminal.input.resume();
@@ -65,12 +65,12 @@ export async function runHelperSession(o: {
   } finally {
     o.terminal.input.off('data', discard);
   }
-  o.cleanup.add('ssh client', () => conn.close());
+  o.teardown.add('ssh client', () => conn.close());
   o.events.emit('ssh-ready', {});
   o.onStarted();
   o.events.emit('session-started', { friend: `${o.verified.peer.user}@${o.verified.peer.host}` });
-  let resolve!: (v: Outcome) => void;
-  const ended = new Promise<Outcome>((r) => (resolve = r));
+  let resolve!: (v: Ending) => void;
+  const ended = new Promise<Ending>((r) => (resolve = r));
   const relinking = new AbortController();
   let done = false;
   const s = startHelperSession({
@@ -116,7 +116,7 @@ export async function runHelperSession(o: {
         return;
       } catch (err) {
         if (done) return;
-        if (err instanceof HelpError && (err.code === 'cancelled' || (err.code === 'lost' && Date.now() >= deadline))) break;
+        if (err instanceof HelpError && (err.exit === 'cancelled' || (err.exit === 'lost' && Date.now() >= deadline))) break;
         // A connection that was not our friend's program (a wrong key, garbage): keep trying.
         o.events.emit('rejected-connection', { reason: (err as Error).message });
         if (Date.now() >= deadline) break;

@@ -1,9 +1,9 @@
 // Runs the wizard: feeds people's input and network progress into the pure state machine and
 // carries out its effects (connect, confirm, abort, exit), then hands over to the session.
 import * as os from 'node:os';
-import type { Cleanup } from '../cleanup';
+import type { Teardown } from '../teardown';
 import { formatDuration } from '../duration';
-import { HelpError, toHelpError, type ExitCode } from '../errors';
+import { HelpError, toHelpError, type Ending } from '../errors';
 import type { EventLog } from '../events';
 import { freshKey } from '../net/keys';
 import { dialPeer, waitForPeer, type Identity, type Timeouts, type Verifying } from '../net/rendezvous';
@@ -17,7 +17,7 @@ import { dials, initialState, step, type Effect, type Role, type Step, type Wiza
 import { runFriendSession } from './friend';
 import { runHelperSession } from './helper';
 import type { Memory } from './memory';
-import type { Outcome } from './outcome';
+
 import type { Terminal } from './terminal';
 
 export interface RunOptions {
@@ -36,12 +36,13 @@ export interface RunOptions {
   timeouts: Timeouts;
   events: EventLog;
   terminal: Terminal;
-  cleanup: Cleanup;
+  teardown: Teardown;
   memory: Memory;
 }
 
 export interface Run {
-  done: Promise<ExitCode>;
+  /** How it all ended; the last screen has shown it already. */
+  done: Promise<Ending>;
   /** A signal arrived: end whatever is going on, the same way as the friend's hotkey. */
   stop(signal: NodeJS.Signals): void;
   /** Something unexpected broke inside: end whatever is going on cleanly, with status 1. */
@@ -67,8 +68,8 @@ export function run(o: RunOptions): Run {
   let connectGen = 0;
   let abortConnect: AbortController | null = null;
   let stopSession: ((why: 'signal' | 'error') => void) | null = null;
-  let resolveDone!: (c: ExitCode) => void;
-  const done = new Promise<ExitCode>((r) => (resolveDone = r));
+  let resolveDone!: (e: Ending) => void;
+  const done = new Promise<Ending>((r) => (resolveDone = r));
   let ui: WizardUI | null = null;
 
   function dispatch(e: WizardEvent) {
@@ -100,7 +101,7 @@ export function run(o: RunOptions): Run {
       case 'exit':
         ui?.stop();
         abortConnect?.abort();
-        resolveDone(effect.exit);
+        resolveDone(state.ended ?? { exit: effect.exit, message: '', next: '' });
         break;
     }
   }
@@ -160,42 +161,42 @@ export function run(o: RunOptions): Run {
         const ro = { token, deadline, signal, events: o.events };
         return again ? redial(again, ro) : awaitResume(waitPort, ro);
       };
-      let ended: Promise<Outcome>;
+      let ended: Promise<Ending>;
       if (role === 'friend') {
         const f = runFriendSession({
-          verified, hostKey: me.key.privateKey, terminal: o.terminal, events: o.events, cleanup: o.cleanup, onStarted,
+          verified, hostKey: me.key.privateKey, terminal: o.terminal, events: o.events, teardown: o.teardown, onStarted,
           helperMayType: state.helperMayType, reconnectWindowMs: o.reconnectMs, relink,
         });
         stopSession = (why) => f.stop(why);
         ended = f.ended;
       } else {
         const h = await runHelperSession({
-          verified, privateKey: me.key.privateKey, terminal: o.terminal, events: o.events, cleanup: o.cleanup, onStarted,
+          verified, privateKey: me.key.privateKey, terminal: o.terminal, events: o.events, teardown: o.teardown, onStarted,
           reconnectWindowMs: o.reconnectMs, relink,
         });
         // A signal ends the helper's side like ~., but the exit status says it was a signal.
         let stoppedBy: 'signal' | 'error' | null = null;
         stopSession = (why) => ((stoppedBy = why), h.stop());
-        ended = h.ended.then((out): Outcome => {
+        ended = h.ended.then((out): Ending => {
           if (stoppedBy === 'signal') return { ...out, exit: 'signal', message: 'remote-help was stopped. You left the session.' };
           if (stoppedBy === 'error') return { ...out, exit: 'internal', message: 'remote-help ran into a problem and left the session.' };
           return out;
         });
       }
       const outcome = await ended;
-      o.cleanup.run(); // the terminal is itself again before the last screen is printed
+      o.teardown.run(); // the terminal is itself again before the last screen is printed
       o.terminal.output.write('\r\n');
-      dispatch({ type: 'ended', ...outcome });
+      dispatch({ type: 'ended', ending: outcome });
     } catch (err) {
       if (gen !== connectGen || state.ended) return;
       const e = toHelpError(err);
       if (!(err instanceof HelpError)) o.events.emit('failed', { reason: e.message });
-      else o.events.emit('failed', { reason: e.message, code: e.code });
+      else o.events.emit('failed', { reason: e.message, code: e.exit });
       // In the wizard, a wrong address or nobody there is fixed on step 3, not by starting over.
-      if (o.startStep < 4 && e.code === 'connect' && state.step === 4 && dials(state))
+      if (o.startStep < 4 && e.exit === 'connect' && state.step === 4 && dials(state))
         return dispatch({ type: 'connectFailed', message: e.message, next: e.next });
-      o.cleanup.run();
-      dispatch({ type: 'failed', message: e.message, next: e.next, exit: e.code });
+      o.teardown.run();
+      dispatch({ type: 'ended', ending: e });
     }
   }
 
@@ -219,7 +220,7 @@ export function run(o: RunOptions): Run {
       if (stopSession) return stopSession('signal');
       connectGen++;
       verifying?.abort('cancelled', 'the other person stopped');
-      dispatch({ type: 'ended', message: `remote-help was stopped (${signal}). Nothing was shared.`, next: 'Run remote-help again when you are ready.', exit: 'signal' });
+      dispatch({ type: 'ended', ending: { exit: 'signal', message: `remote-help was stopped (${signal}). Nothing was shared.`, next: 'Run remote-help again when you are ready.' } });
     },
     fail(err) {
       const e = toHelpError(err);
@@ -227,8 +228,8 @@ export function run(o: RunOptions): Run {
       if (stopSession) return stopSession('error');
       connectGen++;
       verifying?.abort('protocol-error', 'the other side ran into a problem');
-      o.cleanup.run();
-      dispatch({ type: 'failed', message: e.message, next: e.next, exit: 'internal' });
+      o.teardown.run();
+      dispatch({ type: 'ended', ending: { exit: 'internal', message: e.message, next: e.next } });
     },
   };
 }

@@ -1,8 +1,8 @@
 // The person's own terminal: its size, whether it speaks UTF-8, and raw mode for the session.
-// Raw mode registers with the cleanup owner, so every exit path gives the terminal back as it was.
+// Raw mode registers with the teardown owner, so every exit path gives the terminal back as it was.
 import type { ReadStream, WriteStream } from 'node:tty';
 import type { Readable, Writable } from 'node:stream';
-import type { Cleanup } from '../cleanup';
+import type { Teardown } from '../teardown';
 import { isUtf8Locale } from '../session/hotkey';
 import { sanitizeSize, type TermSize } from '../session/size';
 
@@ -16,8 +16,8 @@ export interface Terminal {
   onResize(cb: () => void): void;
   /** Both ends as terminals, for the full-screen views; null when either is not a terminal. */
   tty(): { input: ReadStream; output: WriteStream } | null;
-  /** Raw mode until cleanup runs (a no-op when input is not a terminal). */
-  raw(cleanup: Cleanup): void;
+  /** Raw mode until the teardown runs (a no-op when input is not a terminal). */
+  raw(teardown: Teardown): void;
 }
 
 const FALLBACK: TermSize = { cols: 80, rows: 24 };
@@ -36,10 +36,10 @@ export function processTerminal(env: NodeJS.ProcessEnv = process.env): Terminal 
       if (output.isTTY) output.on('resize', cb);
     },
     tty: () => (input.isTTY && output.isTTY ? { input, output } : null),
-    raw(cleanup) {
+    raw(teardown) {
       if (!input.isTTY) return;
       input.setRawMode(true);
-      cleanup.add('terminal raw mode', () => input.setRawMode(false));
+      teardown.add('terminal raw mode', () => void input.setRawMode(false));
     },
   };
 }

@@ -69,7 +69,7 @@ export async function redial(address: Address, o: RelinkOptions): Promise<Duplex
       o.events.emit('connected', { remote: link.remote, resume: true });
       return link.stream;
     } catch (err) {
-      if (err instanceof HelpError && err.code === 'cancelled') throw err;
+      if (err instanceof HelpError && err.exit === 'cancelled') throw err;
       await sleep(RETRY_MS, o.signal);
     }
   }

@@ -1,7 +1,7 @@
 // The seven numbered steps as a pure state machine: step(state, event) -> { state, effects }.
 // Views (plain lines now, full-screen later) render the state and turn keys into events; the app
 // carries out the effects (connect, confirm, abort, exit). No I/O here.
-import type { ExitCode } from '../errors';
+import type { Ending, ExitCode } from '../errors';
 
 import type { Role } from '../shared';
 
@@ -27,8 +27,8 @@ export interface WizardState {
   peerConfirmed: boolean;
   /** The friend's choice: may the helper type when the session starts (v on steps 5 and 6). */
   helperMayType: boolean;
-  /** Set once, when everything is over: why, and the exit status it maps to. */
-  ended: { message: string; next: string; exit: ExitCode } | null;
+  /** Set once, when everything is over: why, what next, and the exit status. */
+  ended: Ending | null;
 }
 
 export type WizardEvent =
@@ -45,10 +45,10 @@ export type WizardEvent =
   | { type: 'toggleTyping' }
   | { type: 'peerConfirmed' }
   | { type: 'sessionStarted' }
-  | { type: 'failed'; message: string; next: string; exit: ExitCode }
   /** Connecting failed in a way the person can fix on step 3 (a wrong address, nobody there). */
   | { type: 'connectFailed'; message: string; next: string }
-  | { type: 'ended'; message: string; next: string; exit: ExitCode };
+  /** Everything is over (a session ended, connecting failed for good, a signal). */
+  | { type: 'ended'; ending: Ending };
 
 export type Effect =
   | { type: 'connect' }
@@ -94,8 +94,11 @@ const go = (state: WizardState, patch: Partial<WizardState>, effects: Effect[] =
 
 export function step(s: WizardState, e: WizardEvent): Result {
   if (s.ended) return same(s); // everything after the end is ignored
-  if (e.type === 'failed' || e.type === 'ended')
-    return go(s, { ended: { message: e.message, next: e.next, exit: e.exit } }, [{ type: 'exit', exit: e.exit }]);
+  if (e.type === 'ended') {
+    // Plain data, also when the ending came as a HelpError (whose message is not enumerable).
+    const { exit, message, next } = e.ending;
+    return go(s, { ended: { exit, message, next } }, [{ type: 'exit', exit }]);
+  }
   if (e.type === 'quit') return quit(s);
   switch (s.step) {
     case 1:
