@@ -3,7 +3,7 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { EXIT, HelpError, toHelpError, type Ending } from './errors';
 import { openEventLog, type EventLog } from './events';
-import { DEFAULT_TIMEOUTS } from './net/rendezvous';
+import { DEFAULT_TIMEOUTS } from './net/verify';
 import { DEFAULT_PORT, parseAddress, parsePort } from './net/address';
 import { fileMemory } from './app/memory';
 import { listTranscripts, replayTranscript } from './app/transcripts';

@@ -6,7 +6,7 @@ import type { Duplex } from 'node:stream';
 import { BaseAgent, Client, Server, utils, type Connection, type ParsedKey } from 'ssh2';
 import { freshKey, type SessionKey } from '../src/net/keys';
 import type { Role } from '../src/net/messages';
-import { handshakeOn, type Identity, type Timeouts, type Verifying } from '../src/net/rendezvous';
+import { handshakeOn, type Identity, type Timeouts, type Verifying } from '../src/net/verify';
 import { dial, type Link } from '../src/net/tcp';
 
 export const TIMEOUTS: Timeouts = { handshakeMs: 10_000, verifyMs: 60_000 };

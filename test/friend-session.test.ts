@@ -113,23 +113,26 @@ function session(o: { backlog?: number; mayType?: boolean; windowMs?: number; fr
     marker: (m) => marks.push(m),
   };
   const s = startFriendSession({
-    pty: p.pty,
     friend: { input: friendIn, output: friendOut, size: () => friendSize, utf8: true },
+    helperName: 'alice@laptop',
     helperMayType: o.mayType ?? true,
-    reconnectWindowMs: o.windowMs ?? 600_000,
+    rules: { windowMs: o.windowMs ?? 600_000, firstShellMs: 30_000 },
+    start: () => ({ pty: p.pty, record }),
     helperBacklogBytes: o.backlog ?? 4096,
-    record,
     clock,
     onEnd: (reason, detail) => ends.push({ reason, detail }),
     onEvent: (name, detail) => events.push({ name, detail }),
   });
+  /** Each join is a new link, numbered as the link supervisor would. */
+  let link = 0;
   const join = (size = { cols: 100, rows: 30 }, open = true) => {
     const channel = new HelperChannel(open);
     const control = new ControlChannel();
-    s.attach({ name: 'alice@laptop', channel, size });
-    s.control(control);
+    s.shell(++link, { channel, control, size });
     return { channel, control };
   };
+  /** The current link's connection closes. */
+  const lose = (error: string | null) => s.linkDown(link, error);
   const statusLine = async () => {
     await flushIO();
     await new Promise((r) => setTimeout(r, 40)); // one painter frame
@@ -140,24 +143,24 @@ function session(o: { backlog?: number; mayType?: boolean; windowMs?: number; fr
     friendScreen.resize(size);
     s.friendResized();
   };
-  return { p, s, friendIn, ends, events, marks, helperTyped, advance, join, statusLine, resizeFriend };
+  return { p, s, friendIn, ends, events, marks, helperTyped, advance, join, lose, statusLine, resizeFriend, nextLink: () => ++link };
 }
 
 const CTRL_ALT_K = '\x1b\x0b';
 const SNAPSHOT_START = '\x1b[0m\x1b[H\x1b[2J';
 
 test('size: the smaller terminal on each axis, less the friend\'s status line; alone while the helper is gone', () => {
-  const { p, s, join, resizeFriend } = session();
-  assert.deepEqual(p.sizes[0], { cols: 80, rows: 24 }, 'before the helper: the friend\'s terminal less one row');
+  const { p, s, join, lose, resizeFriend } = session();
+  assert.equal(p.sizes.length, 0, 'no pty before the helper\'s shell opens');
   join({ cols: 100, rows: 30 });
-  assert.deepEqual(p.sizes.at(-1), { cols: 80, rows: 24 });
-  s.helperResized({ cols: 70, rows: 20 });
+  assert.deepEqual(p.sizes.at(-1), { cols: 80, rows: 24 }, 'the friend\'s terminal less the status line: the smaller');
+  s.helperResized(1, { cols: 70, rows: 20 });
   assert.deepEqual(p.sizes.at(-1), { cols: 70, rows: 20 });
   resizeFriend({ cols: 60, rows: 40 });
   assert.deepEqual(p.sizes.at(-1), { cols: 60, rows: 20 });
-  s.linkClosed('connection reset');
+  lose('connection reset');
   assert.deepEqual(p.sizes.at(-1), { cols: 60, rows: 39 }, 'the helper is gone: the friend\'s size alone');
-  s.end('hotkey');
+  s.stop('signal');
 });
 
 test('the friend\'s hotkey kills the pty and ends the session; nothing after it reaches the shell', () => {
@@ -204,7 +207,7 @@ test('consent: Ctrl-Alt-K takes the keyboard from the helper and gives it back',
   await flushIO();
   assert.equal(p.typed(), 'echo one\rabecho two\r');
   assert.deepEqual(marks.filter((m) => m.startsWith('keyboard')), ['keyboard taken by the friend', 'keyboard given to the helper']);
-  s.end('hotkey');
+  s.stop('signal');
 });
 
 test('consent: a session started view-only drops the helper\'s keys from the first one', async () => {
@@ -215,7 +218,7 @@ test('consent: a session started view-only drops the helper\'s keys from the fir
   await flushIO();
   assert.equal(p.typed(), '');
   assert.ok(marks.includes('helper may not type (view only)'));
-  s.end('hotkey');
+  s.stop('signal');
 });
 
 test('a helper who falls behind: bounded backlog, then a fresh screen once its program has received what was sent', async () => {
@@ -243,16 +246,16 @@ test('a helper who falls behind: bounded backlog, then a fresh screen once its p
   assert.match(String(control.lines.find((l) => l.t === 'note')?.text), /too slow/);
   p.emit('after\r\n');
   assert.ok(channel.text().endsWith('after\r\n'), 'then the live output again');
-  s.end('hotkey');
+  s.stop('signal');
 });
 
 test('reconnect: the shell goes on, the status line counts down, a helper back in time gets the screen first', async () => {
-  const { p, s, join, ends, marks, events, advance, statusLine } = session({ windowMs: 600_000 });
+  const { p, s, join, lose, ends, marks, events, advance, statusLine } = session({ windowMs: 600_000 });
   const first = join();
   p.emit('before the drop\r\n');
-  s.linkClosed('connection reset');
+  lose('connection reset');
   assert.equal(ends.length, 0, 'the session goes on');
-  assert.ok(s.awaitingHelper);
+  assert.equal(s.state.kind, 'gone');
   assert.match(await statusLine(), /alice@laptop's connection dropped; waiting 10:00 for them/);
   advance(61_000);
   assert.match(await statusLine(), /waiting 8:59/);
@@ -262,7 +265,7 @@ test('reconnect: the shell goes on, the status line counts down, a helper back i
   assert.equal(p.typed(), '', 'the old link is dead: nothing it sends reaches the shell');
 
   const again = join({ cols: 90, rows: 28 });
-  assert.ok(!s.awaitingHelper);
+  assert.equal(s.state.kind, 'live');
   const got = again.channel.text();
   assert.ok(got.startsWith(SNAPSHOT_START), 'the current screen first');
   assert.match(got, /before the drop/);
@@ -274,13 +277,13 @@ test('reconnect: the shell goes on, the status line counts down, a helper back i
   assert.ok(marks.includes('helper disconnected: connection reset'));
   assert.ok(marks.includes('helper reconnected: alice@laptop'));
   assert.deepEqual(events.filter((e) => e.name.startsWith('helper-')).map((e) => e.name), ['helper-joined', 'helper-lost', 'helper-back']);
-  s.end('hotkey');
+  s.stop('signal');
 });
 
 test('reconnect: the window closes and the session ends; with no window it ends at once', () => {
   const a = session({ windowMs: 600_000 });
   a.join();
-  a.s.linkClosed(null);
+  a.lose(null);
   a.advance(599_000);
   assert.equal(a.ends.length, 0);
   a.advance(1000);
@@ -289,7 +292,7 @@ test('reconnect: the window closes and the session ends; with no window it ends 
 
   const b = session({ windowMs: 0 });
   b.join();
-  b.s.linkClosed('timed out');
+  b.lose('timed out');
   assert.deepEqual(b.ends.map((e) => e.reason), ['connection-lost']);
 });
 
@@ -298,7 +301,7 @@ test('a helper who says goodbye is not waited for', async () => {
   const { control } = a.join();
   control.say({ t: 'bye' });
   await flushIO();
-  a.s.linkClosed(null);
+  a.lose(null);
   assert.deepEqual(a.ends.map((e) => e.reason), ['helper-left']);
 
   const b = session();
@@ -306,7 +309,7 @@ test('a helper who says goodbye is not waited for', async () => {
   channel.push(null); // EOF on the shell channel: ~. from a client without the control channel
   channel.resume();
   await flushIO();
-  b.s.linkClosed(null);
+  b.lose(null);
   assert.deepEqual(b.ends.map((e) => e.reason), ['helper-left']);
 });
 
@@ -323,16 +326,16 @@ test('the helper\'s message is shown on the status line, cleaned of control char
   assert.ok(events.some((e) => e.name === 'control-rejected'));
   advance(61_000);
   assert.doesNotMatch(await statusLine(), /says:/, 'the message goes after a minute');
-  s.end('hotkey');
+  s.stop('signal');
 });
 
 test('size: a helper whose terminal size is 0 (no terminal) leaves the friend\'s size in place', () => {
   const { p, s, join } = session();
   join({ cols: 0, rows: 0 });
   assert.deepEqual(p.sizes.at(-1), { cols: 80, rows: 24 });
-  s.helperResized({ cols: 0, rows: 20 });
+  s.helperResized(1, { cols: 0, rows: 20 });
   assert.deepEqual(p.sizes.at(-1), { cols: 80, rows: 20 });
-  s.end('hotkey');
+  s.stop('signal');
 });
 
 test('a helper asking for fresh screens without reading gets no more than its backlog', async () => {
@@ -349,20 +352,20 @@ test('a helper asking for fresh screens without reading gets no more than its ba
   const screens = channel.text().split(SNAPSHOT_START).length - 1;
   assert.ok(screens >= 1 && screens <= 3, `${screens} fresh screens for 2000 requests`);
   assert.match(channel.text().slice(channel.text().lastIndexOf(SNAPSHOT_START)), /line 29/);
-  s.end('hotkey');
+  s.stop('signal');
 });
 
 test('without the control channel (another SSH client) the bound is what waits in the channel', async () => {
-  const { p, s, advance, events } = session({ backlog: 4096 });
+  const { p, s, advance, events, nextLink } = session({ backlog: 4096 });
   const channel = new HelperChannel(false);
-  s.attach({ name: 'ssh', channel, size: null });
+  s.shell(nextLink(), { channel, control: null, size: null });
   for (let i = 0; i < 2000; i++) p.emit(`flood line ${i}\r\n`);
   assert.ok(channel.writableLength < 4096 + 100, `held for the helper: ${channel.writableLength} bytes`);
   channel.drainAll();
   advance(100);
   await until('the fresh screen', () => channel.text().includes('flood line 1999'), 2000);
   assert.equal(events.filter((e) => e.name === 'helper-resync').length, 1);
-  s.end('hotkey');
+  s.stop('signal');
 });
 
 test('a helper that takes output fast may run further behind before output is dropped', async () => {
@@ -385,5 +388,5 @@ test('a helper that takes output fast may run further behind before output is dr
   assert.ok(Buffer.byteLength(channel.text()) < 56 * chunk.length + 1_000_000, `bounded: ${Buffer.byteLength(channel.text())} bytes sent`);
   assert.equal(events.filter((e) => e.name === 'helper-resync').length, 0, 'no fresh screen until it acks again');
   advance(200);
-  s.end('hotkey');
+  s.stop('signal');
 });

@@ -19,14 +19,13 @@ function side() {
   // The shell channel: what the helper writes goes to sentToShell; what the shell says is pushed.
   const duplex = Object.assign(channel, { write: shellIn.write.bind(shellIn) }) as unknown as PassThrough;
   const ends: HelperEnd[] = [];
-  const s = startHelperSession({ input, output, onEnd: (e) => ends.push(e) });
-  s.attach({ channel: duplex, control });
+  startHelperSession({ input, output, rules: { windowMs: 0 }, first: { link: 1, conn: { channel: duplex, control } }, onEnd: (e) => ends.push(e) });
   channel.push('$ '); // the shell's first output: keys count from here
   const type = async (text: string | Buffer) => {
     input.write(typeof text === 'string' ? Buffer.from(text) : text);
     await new Promise((r) => setImmediate(r));
   };
-  return { s, type, sentToShell, toFriend, control, ends, shown: () => shown };
+  return { type, sentToShell, toFriend, control, ends, shown: () => shown };
 }
 
 test('~m sends one line, UTF-8 and backspace included, to the friend and nothing to the shell', async () => {

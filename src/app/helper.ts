@@ -1,17 +1,15 @@
-// The helper's side once the code is confirmed: the SSH client on the verified stream and the
-// helper's terminal attached to the friend's shared shell. When the link drops without a word from
-// the friend, the helper's program gets a new connection to the same friend (relink: same address
-// or port, same pinned keys, no new code) for up to the reconnect window.
-import type { Teardown } from '../teardown';
-import { formatDuration } from '../duration';
-import { AGAIN, HelpError, type Ending } from '../errors';
+// The helper's side once the code is confirmed: wiring only. The SSH client (ssh-helper.ts) runs
+// on the verified link, then on each link the supervisor brings back; the helper's terminal is
+// attached to the friend's shell through the helper's session (helper-session.ts). At the end the
+// link closes once our last words are out (goodbye.ts).
+import { AGAIN, type Ending } from '../errors';
 import type { EventLog } from '../events';
 import { goodbyeKind } from '../net/goodbye';
-import { type Verified } from '../net/rendezvous';
+import type { Conn, LinkSupervisor } from '../net/link';
+import type { Info } from '../net/messages';
 import { connectHelper, type HelperConnection } from '../net/ssh-helper';
 import { startHelperSession, type HelperEnd } from '../session/helper-session';
-import type { Relink } from './friend';
-
+import type { Teardown } from '../teardown';
 import type { Terminal } from './terminal';
 
 export function describeHelperEnd(end: HelperEnd): Ending {
@@ -30,28 +28,43 @@ export function describeHelperEnd(end: HelperEnd): Ending {
   }
 }
 
+/** The first shell must start this soon; a link that comes back gets less. */
+const READY_MS = 30_000;
+const RESUME_READY_MS = 10_000;
+
 export async function runHelperSession(o: {
-  verified: Verified;
+  sup: LinkSupervisor;
+  first: Conn;
+  peer: Info;
+  /** Names this session when a link comes back (returning.ts). */
+  token: string;
   privateKey: string;
   terminal: Terminal;
   events: EventLog;
   teardown: Teardown;
   reconnectWindowMs: number;
-  relink: Relink;
   onStarted(): void;
-}): Promise<{ ended: Promise<Ending>; stop(): void }> {
-  // A connection that comes back gets less time: while it is tried, no other is taken.
-  const connect = (stream: Verified['stream'], readyTimeoutMs = 30_000) => {
+}): Promise<{ ended: Promise<Ending>; stop(why: 'signal' | 'error'): void }> {
+  const clients = new Map<number, HelperConnection>();
+  const connect = async (conn: Conn, readyTimeoutMs: number) => {
     const size = o.terminal.size();
-    return connectHelper(stream, {
+    const c = await connectHelper(conn.stream, {
       privateKey: o.privateKey,
-      friendKey: o.verified.peer.publicKey,
-      user: o.verified.peer.user,
+      friendKey: o.peer.publicKey,
+      user: o.peer.user,
       term: o.terminal.term,
       cols: size.cols,
       rows: size.rows,
       readyTimeoutMs,
     });
+    clients.set(conn.id, c);
+    const release = o.teardown.add(`ssh client (link ${conn.id})`, () => c.end(false));
+    c.onClose((error) => {
+      release();
+      clients.delete(conn.id);
+      conn.stream.destroy(error ? new Error(error) : undefined); // the supervisor reports it down
+    });
+    return c;
   };
   // Raw mode now, while SSH starts: a line left half-typed at the code prompt becomes readable
   // the moment the terminal goes raw, and is read and dropped here, never sent to the shell.
@@ -59,78 +72,52 @@ export async function runHelperSession(o: {
   const discard = () => {};
   o.terminal.input.on('data', discard);
   o.terminal.input.resume();
-  let conn: HelperConnection;
+  let first: HelperConnection;
   try {
-    conn = await connect(o.verified.stream);
+    first = await connect(o.first, READY_MS);
   } finally {
     o.terminal.input.off('data', discard);
   }
-  o.teardown.add('ssh client', () => conn.close());
   o.events.emit('ssh-ready', {});
   o.onStarted();
-  o.events.emit('session-started', { friend: `${o.verified.peer.user}@${o.verified.peer.host}` });
+  o.events.emit('session-started', { friend: `${o.peer.user}@${o.peer.host}` });
   let resolve!: (v: Ending) => void;
   const ended = new Promise<Ending>((r) => (resolve = r));
-  const relinking = new AbortController();
-  let done = false;
-  const s = startHelperSession({
+  let live = o.first.id;
+  const session = startHelperSession({
     input: o.terminal.input,
     output: o.terminal.output,
-    onEnd: (end) => {
-      done = true;
-      relinking.abort();
-      const outcome = describeHelperEnd(end);
+    rules: { windowMs: o.reconnectWindowMs },
+    first: { link: o.first.id, conn: first },
+    seek: (until) => o.sup.seek(until),
+    stopSeeking: () => o.sup.stopSeeking(),
+    drop: (id) => clients.get(id)?.close(),
+    onEnd(end, link) {
       o.events.emit('session-ended', { reason: end.kind === 'exit' ? (goodbyeKind(end.message ?? undefined) ?? 'shell-exited') : end.kind });
-      // A moment for the goodbye (EOF and the control line) to leave before the connection closes.
-      setTimeout(() => {
-        conn.close();
-        resolve(outcome);
-      }, end.kind === 'left' ? 50 : 0);
+      // Leaving, our goodbye (EOF and the control line) is the last word: the friend's side closes
+      // first. After the friend's goodbye we close at once. The teardown waits for either.
+      if (link !== null) void clients.get(link)?.end(end.kind === 'left');
+      resolve(describeHelperEnd(end));
     },
   });
-
-  const watch = (c: HelperConnection) => {
-    c.onClose((error) => {
-      if (done || c !== conn) return;
-      if (s.exitInfo) return s.end(s.exitInfo); // the friend ended it and said so
-      s.detach();
-      o.events.emit('helper-lost', { error });
-      if (o.reconnectWindowMs <= 0) return s.end({ kind: 'closed' });
-      void relinkLoop(error);
-    });
-  };
-
-  async function relinkLoop(error: string | null) {
-    const deadline = Date.now() + o.reconnectWindowMs;
-    s.note(`The connection to your friend dropped${error ? ` (${error})` : ''}. Reconnecting for up to ${formatDuration(o.reconnectWindowMs)}. Ctrl-C gives up (do that if your friend ended the session).`);
-    while (!done) {
-      try {
-        const stream = await o.relink(relinking.signal, deadline);
-        const next = await connect(stream, 10_000);
-        if (done) return next.close();
-        conn = next;
-        watch(next);
-        s.attach({ channel: next.channel, control: next.control });
-        o.events.emit('relinked', {});
-        s.note('Reconnected. Your friend\'s screen follows.');
-        return;
-      } catch (err) {
-        if (done) return;
-        if (err instanceof HelpError && (err.exit === 'cancelled' || (err.exit === 'lost' && Date.now() >= deadline))) break;
-        // A connection that was not our friend's program (a wrong key, garbage): keep trying.
-        o.events.emit('rejected-connection', { reason: (err as Error).message });
-        if (Date.now() >= deadline) break;
-        await new Promise((r) => setTimeout(r, 1000));
-      }
-    }
-    if (!done) s.end({ kind: 'closed' });
-  }
-
-  s.attach({ channel: conn.channel, control: conn.control });
-  watch(conn);
+  o.teardown.add('session', () => session.stop('error'), { first: true });
+  o.sup.hold({
+    link: o.first,
+    token: o.token,
+    greet: (conn) => connect(conn, RESUME_READY_MS),
+    up: (conn, c) => {
+      live = conn.id;
+      session.up(conn.id, c);
+      o.events.emit('relinked', {});
+    },
+    down: (conn, error) => {
+      if (session.state.kind === 'live' && session.state.link === conn.id) o.events.emit('helper-lost', { error });
+      session.down(conn.id, error);
+    },
+  });
   o.terminal.onResize(() => {
     const next = o.terminal.size();
-    conn.resize(next.cols, next.rows);
+    clients.get(live)?.resize(next.cols, next.rows);
   });
-  return { ended, stop: () => s.end() };
+  return { ended, stop: () => session.stop('signal') };
 }

@@ -6,10 +6,11 @@ import { formatDuration } from '../duration';
 import { HelpError, toHelpError, type Ending } from '../errors';
 import type { EventLog } from '../events';
 import { freshKey } from '../net/keys';
-import { dialPeer, waitForPeer, type Identity, type Timeouts, type Verifying } from '../net/rendezvous';
-import { awaitResume, redial, resumeToken } from '../net/resume';
 import { DEFAULT_PORT, parseAddress } from '../net/address';
+import { LinkSupervisor, type Conn, type Way } from '../net/link';
+import { resumeToken } from '../net/returning';
 import { localAddresses } from '../net/tcp';
+import { handshakeOn, type Identity, type Timeouts, type Verifying } from '../net/verify';
 import { fullUI } from '../screens/full';
 import { plainUI, type WizardUI } from '../screens/plain';
 import { clockText, type ViewContext } from '../screens/view';
@@ -55,6 +56,14 @@ function userName(): string {
   } catch {
     return process.env.USER ?? 'unknown';
   }
+}
+
+/** The handshake on a candidate connection, up to the code on the screen. */
+function handshake(conn: Conn, committer: boolean, me: Identity, timeouts: Timeouts, signal: AbortSignal): Promise<Verifying> {
+  const h = handshakeOn(conn, committer, me, timeouts);
+  const onAbort = () => h.cancel();
+  signal.addEventListener('abort', onAbort);
+  return h.ready.finally(() => signal.removeEventListener('abort', onAbort));
 }
 
 export function run(o: RunOptions): Run {
@@ -109,32 +118,27 @@ export function run(o: RunOptions): Run {
   async function connect(gen: number) {
     abortConnect = new AbortController();
     waitStartedAt = Date.now();
-    const signal = abortConnect.signal;
     const role = state.role ?? 'friend';
     const other = role === 'friend' ? 'helper' : 'friend';
     const activity = (text: string) => gen === connectGen && dispatch({ type: 'activity', text });
     try {
+      const way: Way = dials(state) ? { kind: 'dial', address: parseAddress(state.address, state.port || DEFAULT_PORT) } : { kind: 'wait', port: state.port };
       const me: Identity = { role, key: freshKey(), user: userName(), host: os.hostname(), caps: 0 };
-      let v: Verifying;
-      if (dials(state)) {
-        const address = parseAddress(state.address, state.port || DEFAULT_PORT);
-        activity(`Connecting to your ${other} at ${state.address}...`);
-        v = await dialPeer({
-          address, me, timeouts: o.timeouts, waitMs: o.waitMs, events: o.events, signal,
-          onRetry: (n, why) => {
-            if (n === 1 || n % 10 === 0) activity(`${why.message} Trying again for up to ${formatDuration(o.waitMs)}...`);
-          },
-        });
-      } else {
-        v = await waitForPeer({
-          port: state.port, me, timeouts: o.timeouts, waitMs: o.waitMs, events: o.events, signal,
-          onListening: (port) => {
-            listeningPort = port;
-            const where = localAddresses().join(' or ');
-            activity(`Waiting for your ${other} to connect to ${where} port ${port}. Gives up after ${formatDuration(o.waitMs)}.`);
-          },
-        });
-      }
+      const sup = new LinkSupervisor({ way, events: o.events, teardown: o.teardown });
+      if (way.kind === 'dial') activity(`Connecting to your ${other} at ${state.address}...`);
+      const { conn, value: v } = await sup.first((c, signal) => handshake(c, way.kind === 'dial', me, o.timeouts, signal), {
+        waitMs: o.waitMs,
+        signal: abortConnect.signal,
+        onRetry: (n, why) => {
+          if (n === 1 || n % 10 === 0) activity(`${why.message} Trying again for up to ${formatDuration(o.waitMs)}...`);
+        },
+        onListening: (port) => {
+          listeningPort = port;
+          const where = localAddresses().join(' or ');
+          activity(`Waiting for your ${other} to connect to ${where} port ${port}. Gives up after ${formatDuration(o.waitMs)}.`);
+        },
+        refuse: (late) => late.abort('busy', 'someone else connected first'),
+      });
       if (gen !== connectGen) return v.abort('cancelled', 'the other person stopped');
       verifying = v;
       o.events.emit('code-shown', { code: v.code, peer: { user: v.peer.user, host: v.peer.host }, remote: v.remote });
@@ -143,40 +147,28 @@ export function run(o: RunOptions): Run {
         dispatch({ type: 'peerConfirmed' });
       });
       dispatch({ type: 'codeShown', code: v.code, peer: { user: v.peer.user, host: v.peer.host } });
-      const verified = await v.finished;
-      if (state.ended) return verified.stream.destroy();
+      const { peer } = await v.finished;
+      if (state.ended) return conn.stream.destroy();
       ui?.stop();
       const onStarted = () => {
         if (role === 'friend' && dials(state)) o.memory.remember(state.address);
         dispatch({ type: 'sessionStarted' });
       };
-      // After a dropped link: the side that dialled dials again, the side that waited waits on
-      // the same port; SSH with the pinned keys then proves it is the same person.
-      const keys = role === 'friend' ? [me.key.publicBlob, verified.peer.publicKey] : [verified.peer.publicKey, me.key.publicBlob];
-      const token = resumeToken(keys[0], keys[1]);
-      const dialled = dials(state);
-      const again = dialled ? parseAddress(state.address, state.port || DEFAULT_PORT) : null;
-      const waitPort = listeningPort ?? state.port;
-      const relink = (signal: AbortSignal, deadline: number) => {
-        const ro = { token, deadline, signal, events: o.events };
-        return again ? redial(again, ro) : awaitResume(waitPort, ro);
-      };
+      // A link that comes back names the session; SSH with the pinned keys then proves it is the
+      // same program.
+      const keys = role === 'friend' ? [me.key.publicBlob, peer.publicKey] : [peer.publicKey, me.key.publicBlob];
+      const common = { sup, first: conn, peer, token: resumeToken(keys[0], keys[1]), terminal: o.terminal, events: o.events,
+        teardown: o.teardown, reconnectWindowMs: o.reconnectMs, onStarted };
       let ended: Promise<Ending>;
       if (role === 'friend') {
-        const f = runFriendSession({
-          verified, hostKey: me.key.privateKey, terminal: o.terminal, events: o.events, teardown: o.teardown, onStarted,
-          helperMayType: state.helperMayType, reconnectWindowMs: o.reconnectMs, relink,
-        });
+        const f = runFriendSession({ ...common, hostKey: me.key.privateKey, helperMayType: state.helperMayType });
         stopSession = (why) => f.stop(why);
         ended = f.ended;
       } else {
-        const h = await runHelperSession({
-          verified, privateKey: me.key.privateKey, terminal: o.terminal, events: o.events, teardown: o.teardown, onStarted,
-          reconnectWindowMs: o.reconnectMs, relink,
-        });
+        const h = await runHelperSession({ ...common, privateKey: me.key.privateKey });
         // A signal ends the helper's side like ~., but the exit status says it was a signal.
         let stoppedBy: 'signal' | 'error' | null = null;
-        stopSession = (why) => ((stoppedBy = why), h.stop());
+        stopSession = (why) => ((stoppedBy = why), h.stop(why));
         ended = h.ended.then((out): Ending => {
           if (stoppedBy === 'signal') return { ...out, exit: 'signal', message: 'remote-help was stopped. You left the session.' };
           if (stoppedBy === 'error') return { ...out, exit: 'internal', message: 'remote-help ran into a problem and left the session.' };
@@ -184,7 +176,7 @@ export function run(o: RunOptions): Run {
         });
       }
       const outcome = await ended;
-      o.teardown.run(); // the terminal is itself again before the last screen is printed
+      void o.teardown.run(); // the terminal is itself again before the last screen is printed
       o.terminal.output.write('\r\n');
       dispatch({ type: 'ended', ending: outcome });
     } catch (err) {

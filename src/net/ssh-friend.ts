@@ -5,6 +5,7 @@ import type { Duplex } from 'node:stream';
 import { timingSafeEqual } from 'node:crypto';
 import { Server, type Connection, type ServerChannel } from 'ssh2';
 import { CONTROL_SUBSYSTEM } from './control';
+import { linger } from './goodbye';
 import { parsePublicBlob } from './keys';
 import type { TermSize } from '../shared';
 
@@ -40,7 +41,14 @@ function closeBareSession(client: Connection, session: unknown): void {
   }
 }
 
-export function serveFriend(stream: Duplex, hostKey: string, helperKey: Buffer, hooks: FriendServerHooks): { close(): void } {
+export interface FriendServer {
+  /** Closes the connection now. */
+  close(): void;
+  /** Closes it without losing last words (goodbye.ts): `theyCloseFirst` when ours are the last. */
+  end(theyCloseFirst: boolean): Promise<void>;
+}
+
+export function serveFriend(stream: Duplex, hostKey: string, helperKey: Buffer, hooks: FriendServerHooks): FriendServer {
   const pinned = parsePublicBlob(helperKey);
   let conn: Connection | null = null;
   let shellTaken = false;
@@ -142,6 +150,7 @@ export function serveFriend(stream: Duplex, hostKey: string, helperKey: Buffer, 
     closed = true;
     hooks.onClose(error);
   }
+  let ending: Promise<void> | null = null;
   server.injectSocket(stream as never);
   // Before a valid SSH greeting ssh2 reports nothing: a peer that sent garbage and went quiet, or
   // half-closed, ends the session here instead of after the shell timeout.
@@ -154,5 +163,6 @@ export function serveFriend(stream: Duplex, hostKey: string, helperKey: Buffer, 
       if (conn) conn.end();
       stream.destroy();
     },
+    end: (theyCloseFirst) => (ending ??= linger(stream, () => (conn ? conn.end() : stream.end()), theyCloseFirst)),
   };
 }

@@ -5,6 +5,7 @@ import { timingSafeEqual } from 'node:crypto';
 import { Client, type ClientChannel } from 'ssh2';
 import { HelpError } from '../errors';
 import { CONTROL_SUBSYSTEM } from './control';
+import { linger } from './goodbye';
 
 export interface HelperClientOptions {
   privateKey: string;
@@ -21,7 +22,10 @@ export interface HelperConnection {
   /** The control channel (control.ts); null when the friend's side did not open one. */
   control: ClientChannel | null;
   resize(cols: number, rows: number): void;
+  /** Closes the connection now. */
   close(): void;
+  /** Closes it without losing last words (goodbye.ts): `theyCloseFirst` when ours are the last. */
+  end(theyCloseFirst: boolean): Promise<void>;
   onClose(cb: (error: string | null) => void): void;
 }
 
@@ -32,6 +36,7 @@ export function connectHelper(stream: Duplex, o: HelperClientOptions): Promise<H
     const closeCbs: ((e: string | null) => void)[] = [];
     let settled = false;
     let wrongHostKey = false;
+    let ending: Promise<void> | null = null;
     const failure = (message: string) =>
       wrongHostKey
         ? new HelpError('protocol', 'Your friend\'s computer answered with a different key than the one checked with the code.',
@@ -65,7 +70,11 @@ export function connectHelper(stream: Duplex, o: HelperClientOptions): Promise<H
             channel,
             control: cerr ? null : control,
             resize: (cols, rows) => channel.setWindow(rows, cols, 0, 0),
-            close: () => client.end(),
+            close: () => {
+              client.end();
+              stream.destroy();
+            },
+            end: (theyCloseFirst) => (ending ??= linger(stream, () => client.end(), theyCloseFirst)),
             onClose: (cb) => closeCbs.push(cb),
           });
         });

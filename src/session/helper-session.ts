@@ -1,17 +1,19 @@
 // The helper's side of the shared shell: the helper's keyboard goes to the friend's pty over the
-// SSH channel, its output comes back. The link may drop and come back (attach again); meanwhile
-// the helper's keys go nowhere. Escapes at the start of a line (escape.ts): ~. leaves, ~m sends
-// the friend a message, ~r asks for a fresh screen, ~? lists them. What the friend's program says
-// on the control channel (the keyboard taken or given, notes) is printed as a line of our own.
+// SSH channel, its output comes back. Which link is live and how long a dropped one is waited for
+// are decided by the session machine (helper-machine.ts); meanwhile the helper's keys go nowhere.
+// Escapes at the start of a line (escape.ts): ~. leaves, ~m sends the friend a message, ~r asks
+// for a fresh screen, ~? lists them. What the friend's program says on the control channel (the
+// keyboard taken or given, notes) is printed as a line of our own.
 import type { Duplex, Readable, Writable } from 'node:stream';
+import { formatDuration } from '../duration';
 import { decodeToHelper, encode, LineReader, MAX_MESSAGE, type ToFriend } from '../net/control';
+import { realClock, type Clock } from './clock';
 import { escapeState, scanEscape, type EscapeCommand } from './escape';
+import { initialHelper, stepHelper, type HelperEffect, type HelperEnd, type HelperEvent, type HelperRules, type HelperState } from './helper-machine';
 
-export type HelperEnd =
-  | { kind: 'left' } // the helper typed ~. (or gave up waiting for the link)
-  | { kind: 'exit'; code: number | null; signal: string | null; message: string | null }
-  | { kind: 'closed' };
+export type { HelperEnd } from './helper-machine';
 
+/** What one link brings: the shell channel and the control channel (null when not opened). */
 export interface HelperConn {
   channel: Duplex;
   control: Duplex | null;
@@ -20,17 +22,26 @@ export interface HelperConn {
 export interface HelperSessionOptions {
   input: Readable;
   output: Writable;
-  onEnd(end: HelperEnd): void;
+  rules: HelperRules;
+  /** The link the session starts on. */
+  first: { link: number; conn: HelperConn };
+  clock?: Clock;
+  /** The link supervisor: look for the friend coming back until `until`; stop looking. */
+  seek?(until: number): void;
+  stopSeeking?(): void;
+  /** A link that is no longer the session's: close its connection. */
+  drop?(link: number): void;
+  /** The session is over; `link`: the live link then, to close once our last words are out. */
+  onEnd(end: HelperEnd, link: number | null): void;
 }
 
 export interface HelperSession {
-  attach(conn: HelperConn): void;
-  /** The link dropped: the session waits for attach() (or ends with closed()). */
-  detach(): void;
-  /** How the current link ended, if the friend said (an exit status or goodbye). */
-  readonly exitInfo: HelperEnd | null;
-  note(text: string): void;
-  end(end?: HelperEnd): void;
+  /** A link is up with its shell open (one that came back). */
+  up(link: number, conn: HelperConn): void;
+  down(link: number, error: string | null): void;
+  readonly state: HelperState;
+  /** Ends it from outside: a signal, or an unexpected error (the helper leaves). */
+  stop(reason: 'signal' | 'error'): void;
 }
 
 const CTRL_C = 0x03;
@@ -43,12 +54,15 @@ const MAX_MESSAGE_BYTES = 4 * MAX_MESSAGE;
 const HELP = 'Escapes at the start of a line: ~. leave   ~m message to your friend   ~r fresh screen   ~~ a tilde';
 
 export function startHelperSession(o: HelperSessionOptions): HelperSession {
+  const clock = o.clock ?? realClock;
+  const links = new Map<number, HelperConn>();
   let esc = escapeState();
-  let ended = false;
+  const first = initialHelper(o.first.link);
+  let state: HelperState = first.state;
   let conn: HelperConn | null = null;
-  let exitInfo: HelperEnd | null = null;
   let allowed = true;
   let lastTypingNote = -Infinity;
+  let timer: unknown = null;
   /** The bytes of the line being typed after ~m, or null. */
   let message: number[] | null = null;
 
@@ -57,16 +71,59 @@ export function startHelperSession(o: HelperSessionOptions): HelperSession {
   // half-typed at a prompt is read and dropped by the caller while SSH starts: helper.ts.)
   let live = false;
 
+  const ended = () => state.kind === 'ended';
   const note = (text: string) => {
-    if (!ended) o.output.write(`\r\n[remote-help] ${text}\r\n`);
+    if (!ended()) o.output.write(`\r\n[remote-help] ${text}\r\n`);
   };
   const tell = (msg: ToFriend) => {
     const c = conn?.control;
     if (c && !c.destroyed) c.write(encode(msg));
   };
 
+  function feed(e: HelperEvent) {
+    const r = stepHelper(state, e, o.rules);
+    const before = state;
+    state = r.state;
+    for (const effect of r.effects) perform(effect, before);
+  }
+
+  function perform(effect: HelperEffect, before: HelperState) {
+    switch (effect.type) {
+      case 'attach': return attach(effect.link, effect.back);
+      case 'drop':
+        if (conn === links.get(effect.link)) conn = null;
+        message = null;
+        links.delete(effect.link);
+        return o.drop?.(effect.link);
+      case 'lost':
+        if (effect.until === null) return;
+        return note(`The connection to your friend dropped${effect.error ? ` (${effect.error})` : ''}. Reconnecting for up to ` +
+          `${formatDuration(o.rules.windowMs)}. Ctrl-C gives up (do that if your friend ended the session).`);
+      case 'seek': return o.seek?.(effect.until);
+      case 'stopSeeking': return o.stopSeeking?.();
+      case 'setTimer':
+        clock.clearTimeout(timer);
+        timer = clock.setTimeout(() => feed({ type: 'timer', timer: 'window' }), effect.ms);
+        return;
+      case 'clearTimer':
+        clock.clearTimeout(timer);
+        timer = null;
+        return;
+      case 'end':
+        clock.clearTimeout(timer);
+        o.stopSeeking?.();
+        if (effect.bye) {
+          // Saying goodbye on purpose, so the friend's side does not wait for us to come back.
+          tell({ t: 'bye' });
+          if (conn && !conn.channel.destroyed) conn.channel.end();
+        }
+        o.input.off('data', onInput);
+        return o.onEnd(effect.end, before.kind === 'live' ? before.link : null);
+    }
+  }
+
   function command(c: EscapeCommand) {
-    if (c === 'leave') return finish({ kind: 'left' });
+    if (c === 'leave') return feed({ type: 'leave' });
     if (c === 'help') return note(HELP);
     if (c === 'redraw') {
       if (!conn?.control) return note('A fresh screen is not available on this link.');
@@ -105,22 +162,20 @@ export function startHelperSession(o: HelperSessionOptions): HelperSession {
     }
   }
 
-  const onInput = (chunk: Buffer) => {
-    if (ended) return;
+  function onInput(chunk: Buffer) {
+    if (ended()) return;
     if (message !== null) return typeMessage(chunk);
-    if (!conn) {
-      // Waiting for the link: Ctrl-C or ~. gives up; nothing else goes anywhere.
-      if (chunk.includes(CTRL_C)) return finish({ kind: 'left' });
-    }
+    // Waiting for the link: Ctrl-C or ~. gives up; nothing else goes anywhere.
+    if (state.kind === 'gone' && chunk.includes(CTRL_C)) return feed({ type: 'leave' });
     let rest: Buffer = chunk;
-    while (rest.length > 0 && !ended) {
+    while (rest.length > 0 && !ended()) {
       const r = scanEscape(esc, rest);
       esc = r.state;
       rest = r.rest;
       if (r.passthrough.length > 0 && conn && live) {
         if (allowed) conn.channel.write(r.passthrough);
-        else if (Date.now() - lastTypingNote > 3000) {
-          lastTypingNote = Date.now();
+        else if (clock.now() - lastTypingNote > 3000) {
+          lastTypingNote = clock.now();
           note('Your friend has the keyboard: what you type is not sent. Ask them to press Ctrl-Alt-K.');
         }
       }
@@ -132,20 +187,18 @@ export function startHelperSession(o: HelperSessionOptions): HelperSession {
         }
       }
     }
-  };
+  }
   o.input.on('data', onInput);
   o.input.resume();
 
-  function attach(c: HelperConn) {
-    if (ended) return;
-    conn = c;
-    exitInfo = null;
+  /** Listens to a link's channels; what arrives counts only while it is the session's link. */
+  function listen(id: number, c: HelperConn) {
     // Tell the friend's side how much arrived, every ACK_EVERY bytes: it sends no more than its
     // backlog ahead of that, so a slow link never holds more than that of stale output.
     let received = 0;
     let acked = 0;
     c.channel.on('data', (data: Buffer) => {
-      if (conn !== c || ended) return;
+      if (conn !== c || ended()) return;
       live = true;
       received += data.length;
       if (received - acked >= ACK_EVERY && c.control && !c.control.destroyed) {
@@ -154,51 +207,46 @@ export function startHelperSession(o: HelperSessionOptions): HelperSession {
       }
       o.output.write(data);
     });
-    c.channel.on('exit', (code: number | null, signal?: string, _dump?: boolean, msg?: string) => {
-      if (conn === c) exitInfo = { kind: 'exit', code, signal: signal ?? null, message: msg ?? null };
-    });
-    c.channel.on('close', () => {
-      if (conn === c && exitInfo) finish(exitInfo);
-    });
+    c.channel.on('exit', (code: number | null, signal?: string, _dump?: boolean, msg?: string) =>
+      feed({ type: 'shellExit', link: id, exit: { code, signal: signal ?? null, message: msg ?? null } }));
+    c.channel.on('close', () => feed({ type: 'shellClosed', link: id }));
     c.channel.on('error', () => {});
-    if (c.control) {
-      const reader = new LineReader((line) => {
-        const d = decodeToHelper(line);
-        if (!d.ok || conn !== c) return;
-        if (d.msg.t === 'note') return note(d.msg.text);
-        if (d.msg.t === 'keyboard' && d.msg.allowed !== allowed) {
-          allowed = d.msg.allowed;
-          note(allowed ? 'Your friend gave you the keyboard: you can type again.'
-            : 'Your friend took the keyboard: you can watch, but what you type is not sent.');
-        }
-      }, () => {});
-      c.control.on('data', (chunk: Buffer) => reader.push(chunk));
-      c.control.on('error', () => {});
-    }
+    if (!c.control) return;
+    const reader = new LineReader((line) => {
+      const d = decodeToHelper(line);
+      if (!d.ok || conn !== c) return;
+      if (d.msg.t === 'note') return note(d.msg.text);
+      if (d.msg.t === 'keyboard' && d.msg.allowed !== allowed) {
+        allowed = d.msg.allowed;
+        note(allowed ? 'Your friend gave you the keyboard: you can type again.'
+          : 'Your friend took the keyboard: you can watch, but what you type is not sent.');
+      }
+    }, () => {});
+    c.control.on('data', (chunk: Buffer) => reader.push(chunk));
+    c.control.on('error', () => {});
   }
 
-  function finish(end: HelperEnd) {
-    if (ended) return;
-    if (end.kind === 'left') {
-      // Saying goodbye on purpose, so the friend's side does not wait for us to come back.
-      tell({ t: 'bye' });
-      if (conn && !conn.channel.destroyed) conn.channel.end();
-    }
-    ended = true;
-    o.input.off('data', onInput);
-    o.onEnd(end);
+  function attach(id: number, back: boolean) {
+    conn = links.get(id) ?? null;
+    if (back) note('Reconnected. Your friend\'s screen follows.');
   }
+
+  const add = (id: number, c: HelperConn) => {
+    links.set(id, c);
+    listen(id, c);
+  };
+  add(o.first.link, o.first.conn);
+  for (const effect of first.effects) perform(effect, state);
 
   return {
-    attach,
-    detach() {
-      conn = null;
-      message = null;
+    up(id, c) {
+      add(id, c);
+      feed({ type: 'up', link: id });
     },
-    get exitInfo() {
-      return exitInfo;
+    down: (link, error) => feed({ type: 'down', link, error, at: clock.now() }),
+    get state() {
+      return state;
     },
-    note,
-    end: (e = { kind: 'left' }) => finish(e),
+    stop: (reason) => feed({ type: 'stop', reason }),
   };
 }

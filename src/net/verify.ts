@@ -1,15 +1,12 @@
-// Brings two remote-help programs together: the waiting side (listen) or the dialling side (dial),
-// then the handshake up to the code. Works on plain Duplex streams from tcp.ts; keeps every wait
-// bounded and turns every failure into a HelpError a person can read.
-import type { Duplex } from 'node:stream';
-import { formatDuration } from '../duration';
+// The handshake on one connection, with its time limits: from the first byte to the code on the
+// screen (Verifying), then, once both people confirmed, to the stream positioned at the first SSH
+// byte (Verified). Every failure becomes a HelpError a person can read.
 import { HelpError } from '../errors';
-import type { EventLog } from '../events';
 import { Handshake, type HandshakeEvent } from './handshake';
-import type { AbortReason, Info, Role } from './messages';
-import type { Address } from './address';
-import { describeDialError, dial, listen, type Link } from './tcp';
 import { freshNonce, type SessionKey } from './keys';
+import type { AbortReason, Info, Role } from './messages';
+import type { Duplex } from 'node:stream';
+import type { Link } from './tcp';
 
 export interface Identity {
   role: Role;
@@ -131,120 +128,4 @@ export function handshakeOn(link: Link, committer: boolean, me: Identity, t: Tim
   stream.on('error', () => {});
   hs.start();
   return { ready, cancel: (why = 'cancelled') => fail(new HelpError('cancelled', why)) };
-}
-
-export interface WaitOptions {
-  port: number;
-  me: Identity;
-  timeouts: Timeouts;
-  waitMs: number;
-  events: EventLog;
-  signal?: AbortSignal;
-  onListening?: (port: number) => void;
-}
-
-/** The waiting side: one peer at a time; garbage, scans and dawdlers never keep the real peer out. */
-export async function waitForPeer(o: WaitOptions): Promise<Verifying> {
-  const MAX_PENDING = 32;
-  const pending = new Set<{ cancel(why?: string): void }>();
-  let winner = false;
-  let resolveWin!: (v: Verifying) => void;
-  let rejectWin!: (e: HelpError) => void;
-  const won = new Promise<Verifying>((res, rej) => ((resolveWin = res), (rejectWin = rej)));
-  const server = await listen(o.port, (link) => {
-    if (winner) {
-      o.events.emit('rejected-connection', { remote: link.remote, reason: 'busy' });
-      link.stream.destroy();
-      return;
-    }
-    // Full of connections that have not finished their handshake: the oldest makes room, so a
-    // crowd of idle connections cannot keep the real peer out.
-    const oldest = pending.size >= MAX_PENDING ? pending.values().next().value : undefined;
-    if (oldest) {
-      pending.delete(oldest);
-      oldest.cancel('made room for a newer connection');
-    }
-    o.events.emit('connected', { remote: link.remote });
-    const h = handshakeOn(link, false, o.me, o.timeouts);
-    pending.add(h);
-    h.ready.then(
-      (v) => {
-        pending.delete(h);
-        if (winner) return v.abort('busy', 'someone else connected first');
-        winner = true;
-        resolveWin(v);
-      },
-      (err: HelpError) => {
-        pending.delete(h);
-        o.events.emit('rejected-connection', { remote: link.remote, reason: err.message });
-      },
-    );
-  });
-  o.events.emit('listening', { port: server.port });
-  o.onListening?.(server.port);
-  const timer = setTimeout(() => rejectWin(new HelpError('connect',
-    `Nobody connected within ${formatDuration(o.waitMs)}.`, 'Check the address and port you gave, then start again.')), o.waitMs);
-  const onAbort = () => rejectWin(new HelpError('cancelled', 'Stopped waiting.'));
-  o.signal?.addEventListener('abort', onAbort);
-  try {
-    return await won;
-  } finally {
-    clearTimeout(timer);
-    o.signal?.removeEventListener('abort', onAbort);
-    server.close();
-    for (const h of pending) h.cancel();
-  }
-}
-
-export interface DialOptions {
-  address: Address;
-  me: Identity;
-  timeouts: Timeouts;
-  waitMs: number;
-  events: EventLog;
-  signal?: AbortSignal;
-  onRetry?: (attempt: number, why: HelpError) => void;
-}
-
-const RETRYABLE = new Set(['ECONNREFUSED', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ECONNRESET']);
-
-/** The dialling side: retries while nobody is listening yet, up to the waiting time. */
-export async function dialPeer(o: DialOptions): Promise<Verifying> {
-  const deadline = Date.now() + o.waitMs;
-  for (let attempt = 1; ; attempt++) {
-    if (o.signal?.aborted) throw new HelpError('cancelled', 'Stopped trying to connect.');
-    o.events.emit('connecting', { address: o.address.host, port: o.address.port, attempt });
-    let link: Link;
-    try {
-      link = await dial(o.address, Math.min(10_000, Math.max(1, deadline - Date.now())));
-    } catch (err) {
-      const e = err as NodeJS.ErrnoException;
-      const why = describeDialError(o.address, e);
-      if (!RETRYABLE.has(e.code ?? '') || Date.now() + 1000 >= deadline) throw why;
-      o.onRetry?.(attempt, why);
-      await sleep(1000, o.signal);
-      continue;
-    }
-    o.events.emit('connected', { remote: link.remote });
-    const h = handshakeOn(link, true, o.me, o.timeouts);
-    const onAbort = () => h.cancel();
-    o.signal?.addEventListener('abort', onAbort);
-    try {
-      return await h.ready;
-    } finally {
-      o.signal?.removeEventListener('abort', onAbort);
-    }
-  }
-}
-
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const t = setTimeout(done, ms);
-    function done() {
-      clearTimeout(t);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    }
-    signal?.addEventListener('abort', done);
-  });
 }
