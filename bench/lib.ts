@@ -1,5 +1,6 @@
 // Benchmark plumbing: programs in real ptys with cheap output matching, an own OpenSSH server on a
-// loopback port, a (optionally throttled) TCP proxy, /proc readings, and cleanup of everything.
+// loopback port the system picks, a (optionally throttled) TCP proxy, /proc readings, and cleanup
+// of everything.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
@@ -8,7 +9,6 @@ import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import * as pty from 'node-pty';
 import { VirtualScreen } from '../src/session/screen';
-import { freePort } from '../test/harness';
 
 export const ROOT = path.resolve(__dirname, '..');
 export const BIN = path.join(ROOT, 'bin', 'remote-help');
@@ -239,9 +239,6 @@ export async function until<T>(what: string, check: () => T | undefined | null |
   }
 }
 
-// One way to find a free loopback port, shared with the tests.
-export { freePort };
-
 export function tempDir(prefix: string): string {
   const d = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
   onCleanup(() => fs.rmSync(d, { recursive: true, force: true }));
@@ -249,11 +246,14 @@ export function tempDir(prefix: string): string {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Our own OpenSSH server on a free loopback port.
+// Our own OpenSSH server on a loopback port the system picks: a listener of ours on port 0 hands
+// each connection to a fresh `sshd -i` (inetd mode), the socket itself as its stdin and stdout, so
+// no byte passes through this process. (`sshd -D` execs a fresh sshd per connection too.)
 
 export interface Sshd {
   port: number;
-  pid: number;
+  /** Every live process of every connection: the per-connection sshd and all below it. */
+  processes(): number[];
   key: string;
   sshArgs(port?: number): string[];
   stop(): void;
@@ -287,10 +287,8 @@ export async function startSshd(): Promise<Sshd> {
   keygen(key);
   fs.copyFileSync(`${key}.pub`, path.join(dir, 'authorized_keys'));
   fs.mkdirSync('/run/sshd', { recursive: true, mode: 0o755 }); // privilege separation directory
-  const port = await freePort();
   const config = path.join(dir, 'sshd_config');
   fs.writeFileSync(config, [
-    'ListenAddress 127.0.0.1',
     `AuthorizedKeysFile ${path.join(dir, 'authorized_keys')}`,
     'StrictModes no',
     'PermitRootLogin yes',
@@ -300,51 +298,45 @@ export async function startSshd(): Promise<Sshd> {
     'PrintMotd no',
     'PrintLastLog no',
     'UseDNS no',
-    `PidFile ${path.join(dir, 'sshd.pid')}`,
     'LogLevel ERROR',
-    'MaxStartups 100',
     '',
   ].join('\n'));
-  const child: ChildProcess = spawn(SSHD, ['-D', '-e', '-f', config, '-p', String(port), '-h', hostKey], { stdio: ['ignore', 'ignore', 'pipe'] });
-  exits.push(new Promise((r) => (child.exitCode !== null || child.signalCode !== null ? r(null) : child.once('exit', r))));
+  // The configuration is checked once up front, so a mistake is an error here, not a refused login.
+  const check = spawnSync(SSHD, ['-t', '-f', config, '-h', hostKey], { encoding: 'utf8' });
+  if (check.status !== 0) throw new Error(`sshd -t failed: ${check.stderr}`);
+
+  const conns = new Set<ChildProcess>();
   let err = '';
-  child.stderr!.on('data', (d) => (err = (err + d).slice(-2000)));
+  // pauseOnConnect: this process never reads from the socket; sshd alone does.
+  const server = net.createServer({ pauseOnConnect: true }, (sock) => {
+    const child = spawn(SSHD, ['-i', '-e', '-f', config, '-h', hostKey], { stdio: [sock, sock, 'pipe'] });
+    sock.destroy(); // our copy of the socket; sshd has its own
+    conns.add(child);
+    exits.push(new Promise((r) => child.once('exit', r)));
+    child.once('exit', () => conns.delete(child));
+    child.once('error', (e) => (err = (err + e.message).slice(-2000)));
+    child.stderr!.on('data', (d) => (err = (err + d).slice(-2000)));
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolve());
+  });
+  const port = (server.address() as net.AddressInfo).port;
+  const processes = () => [...conns].flatMap((c) => (c.pid && c.exitCode === null && c.signalCode === null ? [c.pid, ...descendants(c.pid)] : []));
   const stop = () => {
-    // Every per-connection sshd (and shell) below the listener first, then the listener.
-    if (child.pid) killBottomUp(descendants(child.pid));
-    try {
-      child.kill('SIGKILL');
-    } catch {
-      // gone
-    }
+    server.close();
+    // Every per-connection sshd and its shell, children first.
+    killBottomUp(processes());
   };
   onCleanup(stop);
-  let up = false;
-  for (let i = 0; i < 250 && !up; i++) {
-    if (child.exitCode !== null) throw new Error(`sshd exited (${child.exitCode}): ${err}`);
-    up = await tryConnect(port);
-    if (!up) await sleep(20);
-  }
-  if (!up) throw new Error(`sshd did not listen on port ${port}: ${err}`);
   return {
     port,
-    pid: child.pid!,
+    processes,
     key,
     sshArgs: (p = port) => ['-tt', '-o', 'StrictHostKeyChecking=no', '-o', 'UserKnownHostsFile=/dev/null', '-o', 'LogLevel=ERROR',
       '-o', 'BatchMode=yes', '-i', key, '-p', String(p), 'root@127.0.0.1'],
     stop,
   };
-}
-
-function tryConnect(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = net.connect(port, '127.0.0.1');
-    s.once('connect', () => {
-      s.destroy();
-      resolve(true);
-    });
-    s.once('error', () => resolve(false));
-  });
 }
 
 // ---------------------------------------------------------------------------------------------

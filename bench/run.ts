@@ -1,6 +1,6 @@
 // remote-help against OpenSSH, side by side in one run (issue 5).
 //   npm run bench [-- --quick] [--json FILE] [--rounds N] [--only a,b] [--profile DIR] [--poor-cap MS]
-// Starts its own sshd on a free loopback port, runs every scenario for remote-help and its
+// Starts its own sshd on a loopback port the system picks, runs every scenario for remote-help and its
 // baseline in alternation, prints medians, spreads and ratios. Everything it starts is killed.
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -8,7 +8,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { sessionProcesses } from '../src/session/processes';
 import {
-  BIN, PROMPT, ROOT, Term, cleanupAll, onCleanup, comm, descendants, freePort, killBottomUp, reaped, median, now, peakRssMB, quantile, sleep,
+  BIN, PROMPT, ROOT, Term, cleanupAll, onCleanup, comm, killBottomUp, reaped, median, now, peakRssMB, quantile, sleep,
   startProxy, startSshd, tempDir, until, type Link, type Sshd,
 } from './lib';
 
@@ -115,13 +115,14 @@ interface Pair {
  */
 async function rhPair(link: Link | null = null): Promise<Pair> {
   const dir = tempDir('remote-help-bench-');
-  const port = await freePort();
   const hEvents = path.join(dir, 'helper.jsonl');
   const fEvents = path.join(dir, 'friend.jsonl');
   // A helper who falls behind gets a fresh copy of the screen (cursor moves, not a stream of
-  // lines), so waits for "the prompt is back" read its screen through an emulator too.
-  const helper = new Term('helper', process.execPath, [...RH, 'helper', '--port', String(port), '--plain', '--events', hEvents], { env: SHELL_ENV, painted: true, readScreen: false });
-  await until('the helper to listen', () => readEvents(hEvents).some((e) => e.event === 'listening'), 20_000, 5);
+  // lines), so waits for "the prompt is back" read its screen through an emulator too. It waits on
+  // a port the system picks, named in its `listening` event.
+  const helper = new Term('helper', process.execPath, [...RH, 'helper', '--port', '0', '--plain', '--events', hEvents], { env: SHELL_ENV, painted: true, readScreen: false });
+  const listening = await until('the helper to listen', () => readEvents(hEvents).find((e) => e.event === 'listening'), 20_000, 5);
+  const port = Number(listening.port);
   const proxy = await startProxy(port, link);
   const friend = new Term('friend', process.execPath, [...RH, 'friend', `127.0.0.1:${proxy.port}`, '--plain', '--events', fEvents], { env: SHELL_ENV, painted: true });
   const shown = await until('the code on the friend side', () => readEvents(fEvents).find((e) => e.event === 'code-shown'), 30_000, 2);
@@ -169,11 +170,11 @@ interface SshSession {
 }
 
 async function sshSession(sshd: Sshd, link: Link | null = null): Promise<SshSession> {
-  const before = new Set(descendants(sshd.pid));
+  const before = new Set(sshd.processes());
   const proxy = await startProxy(sshd.port, link);
   const client = new Term('ssh', 'ssh', sshd.sshArgs(proxy.port), { env: SHELL_ENV });
   const readyAt = await client.waitFor(PROMPT, 30_000);
-  const mine = descendants(sshd.pid).filter((p) => !before.has(p));
+  const mine = sshd.processes().filter((p) => !before.has(p));
   return {
     client, readyAt, firstAccept: proxy.firstAccept,
     serverPids: () => mine.filter((p) => /^sshd/.test(comm(p))),
