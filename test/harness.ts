@@ -1,7 +1,6 @@
 // Test harness: runs real remote-help processes in real ptys (node-pty), reads their screens and
 // event logs, and waits on conditions instead of sleeping.
 import * as fs from 'node:fs';
-import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as pty from 'node-pty';
@@ -14,17 +13,6 @@ export const BIN = path.join(ROOT, 'bin', 'remote-help');
 
 export function tempDir(prefix = 'remote-help-test-'): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
-}
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.on('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-  });
 }
 
 /** Polls `check` until it returns a truthy value or the time is up. */
@@ -117,6 +105,11 @@ export function startSide(name: string, args: string[], o: { cols?: number; rows
   };
 }
 
+/** The port a side waits on: the one in its first `listening` event (it was started with --port 0). */
+export async function listeningPort(s: Side, ms = 10_000): Promise<number> {
+  return Number((await s.waitEvent('listening', ms)).port);
+}
+
 /** Starts a side; when the test ends, whatever happened, it and any shell it started are killed. */
 export function sideFor(t: TestContext, name: string, args: string[]): Side {
   const s = startSide(name, args);
@@ -150,23 +143,28 @@ export async function confirmCode(friend: Side, helper: Side) {
   return { shellPid: Number(started.pid), code: String(shown.code) };
 }
 
-/** Brings a friend and a helper to a running shared shell and returns both sides. */
+/** Brings a friend and a helper to a running shared shell and returns both sides. The waiting side
+ * listens on a port the system picks (--port 0); the other dials the port in its `listening` event. */
 export async function connectedPair(o: {
   reverse?: boolean;
   friendEnv?: Record<string, string>;
   friendSize?: { cols: number; rows: number };
   helperSize?: { cols: number; rows: number };
 } = {}) {
-  const port = await freePort();
-  const addr = `127.0.0.1:${port}`;
-  const helper = o.reverse ? null : startSide('helper', ['helper', '--port', String(port)], { ...o.helperSize });
   const friendOpts = { env: o.friendEnv, ...o.friendSize };
-  const friend = o.reverse
-    ? startSide('friend', ['friend', '--reverse', '--port', String(port)], friendOpts)
-    : startSide('friend', ['friend', addr], friendOpts);
-  if (o.reverse) await friend.waitEvent('listening');
-  const h = helper ?? startSide('helper', ['helper', '--reverse', addr], { ...o.helperSize });
-  return { friend, helper: h, port, ...(await confirmCode(friend, h)) };
+  let friend: Side;
+  let helper: Side;
+  let port: number;
+  if (o.reverse) {
+    friend = startSide('friend', ['friend', '--reverse', '--port', '0'], friendOpts);
+    port = await listeningPort(friend);
+    helper = startSide('helper', ['helper', '--reverse', `127.0.0.1:${port}`], { ...o.helperSize });
+  } else {
+    helper = startSide('helper', ['helper', '--port', '0'], { ...o.helperSize });
+    port = await listeningPort(helper);
+    friend = startSide('friend', ['friend', `127.0.0.1:${port}`], friendOpts);
+  }
+  return { friend, helper, port, ...(await confirmCode(friend, helper)) };
 }
 
 /** Pids of processes that still belong to the session whose leader was `sid`. */
@@ -181,14 +179,15 @@ export async function connectedPairWith(o: {
   helperArgs?: string[];
   friendEnv?: Record<string, string>;
 } = {}) {
-  const port = await freePort();
-  const h = startSide('helper', ['helper', '--port', String(port), ...(o.helperArgs ?? [])]);
-  const friend = startSide('friend', ['friend', `127.0.0.1:${port}`, ...(o.friendArgs ?? [])], { env: o.friendEnv });
+  const h = startSide('helper', ['helper', '--port', '0', ...(o.helperArgs ?? [])]);
+  let friend: Side | null = null;
   o.t?.after(() => {
     h.kill('SIGCONT');
-    for (const s of [friend, h]) s.kill();
-    const started = friend.events().find((e) => e.event === 'session-started' && e.pid !== undefined);
+    for (const s of [friend, h]) s?.kill();
+    const started = friend?.events().find((e) => e.event === 'session-started' && e.pid !== undefined);
     if (started) killSession(Number(started.pid));
   });
+  const port = await listeningPort(h);
+  friend = startSide('friend', ['friend', `127.0.0.1:${port}`, ...(o.friendArgs ?? [])], { env: o.friendEnv });
   return { friend, helper: h, port, ...(await confirmCode(friend, h)) };
 }
