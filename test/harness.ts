@@ -4,15 +4,63 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as pty from 'node-pty';
-import type { TestContext } from 'node:test';
+import { after, type TestContext } from 'node:test';
 import { killSession } from '../src/session/processes';
 import { VirtualScreen } from '../src/session/screen';
 
 export const ROOT = path.resolve(__dirname, '..');
 export const BIN = path.join(ROOT, 'bin', 'remote-help');
 
+// What this file's tests leave behind is removed when they are done, also when one fails: the
+// temporary folders made here, and the sides started here that are still running (with their
+// shells). sideFor and connectedPairWith({ t }) let a side go when its test ends; the rest go
+// after the file's last test, and the folders at the latest when this process exits.
+const folders = new Set<string>();
+const sides = new Set<Side>();
+
+function removeFolder(dir: string) {
+  fs.rmSync(dir, { recursive: true, force: true });
+  folders.delete(dir);
+}
+
+/** Kills a side and the shell session it started (a stopped side is continued first), then
+ * removes its folder (its HOME and events file). */
+export function release(s: Side) {
+  sides.delete(s);
+  s.kill('SIGCONT');
+  s.kill();
+  const started = s.events().find((e) => e.event === 'session-started' && e.pid !== undefined);
+  if (started) killSession(Number(started.pid));
+  removeFolder(path.dirname(s.eventsFile));
+}
+
+/** Releases every side still known and removes every folder; says which could not be removed. */
+function leaveNothing() {
+  for (const s of [...sides]) release(s);
+  const failed: string[] = [];
+  for (const dir of [...folders]) {
+    try {
+      removeFolder(dir);
+    } catch (e) {
+      failed.push(`${dir}: ${(e as Error).message}`);
+    }
+  }
+  if (failed.length) throw new Error(`could not remove ${failed.join('; ')}`);
+}
+after(leaveNothing);
+process.on('exit', () => {
+  try {
+    leaveNothing();
+  } catch (e) {
+    process.stderr.write(`harness: ${(e as Error).message}\n`);
+  }
+});
+
+/** A new folder under the system's temporary folder, removed after this file's tests. */
 export function tempDir(prefix = 'remote-help-test-'): string {
-  return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  folders.add(dir);
+  return dir;
 }
 
 /** Polls `check` until it returns a truthy value or the time is up. */
@@ -65,8 +113,12 @@ export function startSide(name: string, args: string[], o: { cols?: number; rows
     out += d;
     if (out.length > 4_000_000) out = out.slice(-2_000_000);
   });
+  let gone = false;
   const exited = new Promise<{ code: number; signal: number }>((resolve) =>
-    p.onExit((e) => resolve({ code: e.exitCode, signal: e.signal ?? 0 })));
+    p.onExit((e) => {
+      gone = true; // reaped: its pid may belong to someone else from now on
+      resolve({ code: e.exitCode, signal: e.signal ?? 0 });
+    }));
   const events = () => {
     try {
       return fs.readFileSync(eventsFile, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l));
@@ -74,7 +126,7 @@ export function startSide(name: string, args: string[], o: { cols?: number; rows
       return [];
     }
   };
-  return {
+  const side: Side = {
     name,
     pid: p.pid,
     eventsFile,
@@ -96,6 +148,7 @@ export function startSide(name: string, args: string[], o: { cols?: number; rows
       screen.resize({ cols, rows });
     },
     kill: (signal = 'SIGKILL') => {
+      if (gone) return;
       try {
         process.kill(p.pid, signal);
       } catch {
@@ -103,6 +156,8 @@ export function startSide(name: string, args: string[], o: { cols?: number; rows
       }
     },
   };
+  sides.add(side);
+  return side;
 }
 
 /** The port a side waits on: the one in its first `listening` event (it was started with --port 0). */
@@ -110,14 +165,11 @@ export async function listeningPort(s: Side, ms = 10_000): Promise<number> {
   return Number((await s.waitEvent('listening', ms)).port);
 }
 
-/** Starts a side; when the test ends, whatever happened, it and any shell it started are killed. */
+/** Starts a side; when the test ends, whatever happened, it and any shell it started are killed
+ * and its folder removed. */
 export function sideFor(t: TestContext, name: string, args: string[]): Side {
   const s = startSide(name, args);
-  t.after(() => {
-    s.kill();
-    const started = s.events().find((e) => e.event === 'session-started' && e.pid !== undefined);
-    if (started) killSession(Number(started.pid));
-  });
+  t.after(() => release(s));
   return s;
 }
 
@@ -180,14 +232,9 @@ export async function connectedPairWith(o: {
   friendEnv?: Record<string, string>;
 } = {}) {
   const h = startSide('helper', ['helper', '--port', '0', ...(o.helperArgs ?? [])]);
-  let friend: Side | null = null;
-  o.t?.after(() => {
-    h.kill('SIGCONT');
-    for (const s of [friend, h]) s?.kill();
-    const started = friend?.events().find((e) => e.event === 'session-started' && e.pid !== undefined);
-    if (started) killSession(Number(started.pid));
-  });
+  o.t?.after(() => release(h));
   const port = await listeningPort(h);
-  friend = startSide('friend', ['friend', `127.0.0.1:${port}`, ...(o.friendArgs ?? [])], { env: o.friendEnv });
+  const friend = startSide('friend', ['friend', `127.0.0.1:${port}`, ...(o.friendArgs ?? [])], { env: o.friendEnv });
+  o.t?.after(() => release(friend));
   return { friend, helper: h, port, ...(await confirmCode(friend, h)) };
 }

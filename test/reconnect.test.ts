@@ -9,7 +9,7 @@ import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as pty from 'node-pty';
 import { killSession } from '../src/session/processes';
-import { BIN, ROOT, confirmCode, connectedPairWith, listeningPort, startSide, tempDir, until, type Side } from './harness';
+import { BIN, ROOT, confirmCode, connectedPairWith, listeningPort, release, startSide, tempDir, until, type Side } from './harness';
 import { reservePort } from './ports';
 
 const HOTKEY = Buffer.from([0x1b, 0x03]);
@@ -96,7 +96,7 @@ async function startProxy(t: TestContext, target: number): Promise<Proxy> {
 
 // --- A pair whose dialling side goes through the proxy ---------------------------------------
 
-/** Kills a side and the shell session it started when the test ends, whatever happened. */
+/** Kills a side and the shell session it started when the test ends, whatever happened (harness.ts). */
 function cleanupFor(t: TestContext, ...sides: Side[]) {
   t.after(() => {
     for (const s of sides) {
@@ -105,9 +105,7 @@ function cleanupFor(t: TestContext, ...sides: Side[]) {
         const evs = s.events().map((e) => `${String(e.time).slice(17, 23)} ${e.event} ${e.reason ?? e.error ?? e.resume ?? e.attempt ?? ''}`);
         console.error(`${s.name}:\n  ${evs.join('\n  ')}\n  screen: ${JSON.stringify(s.screen().split('\n').slice(-3))}`);
       }
-      s.kill();
-      const started = s.events().find((e) => e.event === 'session-started' && e.pid !== undefined);
-      if (started) killSession(Number(started.pid));
+      release(s);
     }
   });
 }
