@@ -10,7 +10,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { ClientChannel } from 'ssh2';
-import { freePort, sessionProcesses, until, type Side, sideFor } from './harness';
+import { listeningPort, sessionProcesses, until, type Side, sideFor } from './harness';
 import {
   acceptHandshake, collect, dialHandshake, fakeFriendServer, ForgingAgent, outcome, parsed, rawConnect,
   sshClient, within, type Attack,
@@ -39,9 +39,8 @@ async function exitOf(s: Side, ms = 10_000) {
 
 /** A real friend waiting with --reverse and an attacker-helper that dialled it and got the code. */
 async function friendAndAttackerHelper(t: TestContext, key = freshKey()): Promise<{ friend: Side; attack: Attack }> {
-  const port = await freePort();
-  const friend = side(t, 'friend', ['friend', '--reverse', '--port', String(port)]);
-  await friend.waitEvent('listening');
+  const friend = side(t, 'friend', ['friend', '--reverse', '--port', '0']);
+  const port = await listeningPort(friend);
   const attack = await dialHandshake(port, 'helper', key);
   t.after(() => attack.link.stream.destroy());
   const shown = await friend.waitEvent('code-shown');
@@ -162,9 +161,8 @@ test('a helper holding the verified key gets exactly one shell: everything else 
 });
 
 test('a man in the middle: the two codes differ, the helper refuses after 3 tries, no session anywhere', async (t) => {
-  const helperPort = await freePort();
-  const helper = side(t, 'helper', ['helper', '--port', String(helperPort)]);
-  await helper.waitEvent('listening');
+  const helper = side(t, 'helper', ['helper', '--port', '0']);
+  const helperPort = await listeningPort(helper);
 
   // The proxy: responder (posing as the helper) towards the friend, committer (posing as the
   // friend) towards the helper, each leg with a key of its own.
@@ -242,9 +240,8 @@ test('SSH login with any key other than the verified one is refused: no session 
 });
 
 test('an imposter friend with a host key other than the verified one: the real helper refuses it', async (t) => {
-  const port = await freePort();
-  const helper = side(t, 'helper', ['helper', '--port', String(port)]);
-  await helper.waitEvent('listening');
+  const helper = side(t, 'helper', ['helper', '--port', '0']);
+  const port = await listeningPort(helper);
   const attack = await dialHandshake(port, 'friend');
   t.after(() => attack.link.stream.destroy());
   const shown = await helper.waitEvent('code-shown');
@@ -306,8 +303,8 @@ test('a helper that floods before the friend\'s y is dropped at the handshake', 
 });
 
 test('what the real helper types before the friend\'s y (whole lines and a partial one) never reaches the shell', async (t) => {
-  const port = await freePort();
-  const helper = side(t, 'helper', ['helper', '--port', String(port)]);
+  const helper = side(t, 'helper', ['helper', '--port', '0']);
+  const port = await listeningPort(helper);
   const friend = side(t, 'friend', ['friend', `127.0.0.1:${port}`]);
   const touched = marker(t, 'typed-early');
   const shown = await friend.waitEvent('code-shown');
@@ -363,9 +360,8 @@ async function garbage(t: TestContext, port: number, sends: (i: number) => Buffe
 }
 
 test('garbage on the helper\'s port never keeps the real friend out', async (t) => {
-  const port = await freePort();
-  const helper = side(t, 'helper', ['helper', '--port', String(port)]);
-  await helper.waitEvent('listening');
+  const helper = side(t, 'helper', ['helper', '--port', '0']);
+  const port = await listeningPort(helper);
   let helperGone = false;
   void helper.exited.then(() => (helperGone = true));
 
@@ -397,9 +393,8 @@ test('garbage on the helper\'s port never keeps the real friend out', async (t) 
 });
 
 test('more idle connections than the helper keeps pending do not keep the real friend out', async (t) => {
-  const port = await freePort();
-  const helper = side(t, 'helper', ['helper', '--port', String(port)]);
-  await helper.waitEvent('listening');
+  const helper = side(t, 'helper', ['helper', '--port', '0']);
+  const port = await listeningPort(helper);
   await garbage(t, port, () => null, 40);
   await until('the helper to see all 40', () =>
     helper.events().filter((e) => e.event === 'connected' || e.event === 'rejected-connection').length >= 40);

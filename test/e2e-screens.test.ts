@@ -6,9 +6,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { freePort, sessionProcesses, until } from './harness';
+import { sessionProcesses, until } from './harness';
+import { reservePort } from './ports';
 import { shellQuote, TmuxServer, type Pane } from './tmux';
-import { FRIEND, HELPER, launch, noStackTrace, sessionStartedPid, setup, shareShell, terminal } from './e2e';
+import { FRIEND, HELPER, launch, listeningPort, noStackTrace, sessionStartedPid, setup, shareShell, terminal } from './e2e';
 
 /** The pane's visible screen only (no history): what the person sees now. */
 async function visible(pane: Pane): Promise<string> {
@@ -63,25 +64,28 @@ async function resize(pane: Pane, cols: number, rows: number) {
 
 /** Both sides from step 1 of the full screens to step 5, with the keys the screens name. */
 async function walkToCode(tmux: TmuxServer, dir: string) {
-  const port = await freePort();
   const friend = await terminal(tmux, 'friend', FRIEND, dir);
   const helper = await terminal(tmux, 'helper', HELPER, dir);
   const friendEvents = path.join(dir, 'friend-events.jsonl');
+  const helperEvents = path.join(dir, 'helper-events.jsonl');
 
-  // The helper: Enter on the welcome, 2 for "I am helping", Enter to start waiting.
-  const h = await launch(helper, dir, `--port ${port} --wait 1`);
+  // The helper: Enter on the welcome, 2 for "I am helping", Enter to start waiting. It waits on a
+  // port the system picks (--port 0): step 3 shows the port asked for, step 4 the one it got.
+  const h = await launch(helper, dir, `--port 0 --wait 1 --events ${shellQuote(helperEvents)}`);
   await onStep(helper, 1, 'Welcome to remote-help');
   await see(helper, frameTop(HELPER.cols, true));
   await helper.key('Enter');
   await onStep(helper, 2, 'Who are you?');
   await helper.type('2');
   await onStep(helper, 3, 'What to tell your friend');
-  await see(helper, `port ${port}`);
+  await see(helper, 'port 0');
   await helper.key('Enter');
   await onStep(helper, 4, 'Connecting');
+  const port = await listeningPort(helperEvents);
   await see(helper, new RegExp(`Waiting for your friend to connect to[\\s\\S]*port[\\s|]+${port}`));
 
-  // The friend: Enter, Down and Up to the first choice and Enter, the address and Enter.
+  // The friend: Enter, Down and Up to the first choice and Enter, the address and Enter (the
+  // helper's port is the friend's --port, the port for an address typed without one).
   const f = await launch(friend, dir, `--events ${shellQuote(friendEvents)} --port ${port} --wait 1`);
   await onStep(friend, 1, 'Welcome to remote-help');
   await see(friend, frameTop(FRIEND.cols));
@@ -205,7 +209,7 @@ test('screens: the helper types a wrong code three times: both are told why and 
 
 test('screens: Tab and a bad address on step 3; Esc walks back from step 4 to 3 to 2 to 1', async (t) => {
   const { dir, tmux } = await setup(t);
-  const deadPort = await freePort(); // nobody listens: step 4 keeps trying
+  const deadPort = await reservePort(t); // nobody listens: step 4 keeps trying
   const friend = await terminal(tmux, 'friend', FRIEND, dir);
   const f = await launch(friend, dir, `--port ${deadPort} --wait 1`);
   await toStep3(friend, '1');
@@ -242,7 +246,9 @@ test('screens: Tab and a bad address on step 3; Esc walks back from step 4 to 3 
 
 test('screens: the helper goes back from waiting with Esc, waits again on the same port, and Esc on step 5 stops', async (t) => {
   const { dir, tmux } = await setup(t);
-  const port = await freePort();
+  // A port of its own, not --port 0: the second wait must be on the same port as the first. It is
+  // reserved for the test (ports.ts), so nobody else takes it while the helper lets it go.
+  const port = await reservePort(t);
   const helper = await terminal(tmux, 'helper', HELPER, dir);
   const friend = await terminal(tmux, 'friend', FRIEND, dir);
   const h = await launch(helper, dir, `--port ${port} --wait 1`);
@@ -271,17 +277,19 @@ test('screens: the helper goes back from waiting with Esc, waits again on the sa
 
 test('screens: quitting on each of steps 1 to 5 exits 8 and leaves the terminal as it was', { concurrency: 5 }, async (t) => {
   const { dir, tmux } = await setup(t);
-  const deadPort = await freePort(); // nobody listens here: step 4 keeps trying
+  const deadPort = await reservePort(t); // nobody listens here: step 4 keeps trying
 
   async function quitAt(stepNo: number, key: 'q' | 'C-c' | 'C-M-c' | 'F12') {
     const name = `quit${stepNo}${{ q: 'q', 'C-c': 'c', 'C-M-c': 'h', F12: 'f' }[key]}`;
     const friend = await terminal(tmux, name, FRIEND, dir);
     let helper: Pane | null = null;
     let h: Awaited<ReturnType<typeof launch>> | null = null;
-    const port = stepNo === 5 ? await freePort() : deadPort;
+    let port = deadPort;
     if (stepNo === 5) {
       helper = await terminal(tmux, `${name}-helper`, HELPER, dir);
-      h = await launch(helper, dir, `helper --port ${port} --plain --wait 1`);
+      const helperEvents = path.join(dir, `${name}-helper-events.jsonl`);
+      h = await launch(helper, dir, `helper --port 0 --plain --wait 1 --events ${shellQuote(helperEvents)}`);
+      port = await listeningPort(helperEvents);
       await helper.waitFor(new RegExp(`Waiting for your friend to connect to .* port ${port}\\.`));
     }
     const f = await launch(friend, dir, `--port ${port} --wait 1`);
@@ -324,10 +332,10 @@ test('screens: quitting on each of steps 1 to 5 exits 8 and leaves the terminal 
 
   /** The helper's step 5 has a text field: Ctrl-C quits it (a plain friend dials in). */
   async function helperQuitsAtCode() {
-    const port = await freePort();
     const helper = await terminal(tmux, 'hquit5', HELPER, dir);
     const friend = await terminal(tmux, 'hquit5-friend', FRIEND, dir);
-    const h = await launch(helper, dir, `--port ${port} --wait 1`);
+    const helperEvents = path.join(dir, 'hquit5-events.jsonl');
+    const h = await launch(helper, dir, `--port 0 --wait 1 --events ${shellQuote(helperEvents)}`);
     await onStep(helper, 1, 'Welcome to remote-help');
     await helper.key('Enter');
     await onStep(helper, 2, 'Who are you?');
@@ -337,6 +345,7 @@ test('screens: quitting on each of steps 1 to 5 exits 8 and leaves the terminal 
     await onStep(helper, 3, 'What to tell your friend');
     await helper.key('Enter');
     await onStep(helper, 4, 'Connecting');
+    const port = await listeningPort(helperEvents);
     const f = await launch(friend, dir, `friend 127.0.0.1:${port} --plain --wait 1`);
     await onStep(helper, 5, 'Check the code');
     await helper.type('q'); // a letter of the code, not quit

@@ -6,9 +6,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { freePort, until } from './harness';
+import { until } from './harness';
+import { reservePort } from './ports';
 import { shellQuote, type Pane } from './tmux';
-import { FRIEND, HELPER, launch, noStackTrace, sessionStartedPid, setup, shareShell, terminal, noneLeft } from './e2e';
+import { FRIEND, HELPER, launch, listeningPort, noStackTrace, sessionStartedPid, setup, shareShell, terminal, noneLeft } from './e2e';
 
 /** The five symbols as the friend's screen shows them, e.g. "Q 7 C E D". */
 async function readCode(friend: Pane): Promise<string> {
@@ -35,14 +36,15 @@ async function verifyAndStart(friend: Pane, helper: Pane) {
 
 test('tmux: the friend goes through the wizard from step 1, both share the shell, Ctrl-Alt-C ends it', async (t) => {
   const { dir, tmux } = await setup(t);
-  const port = await freePort();
   const friend = await terminal(tmux, 'friend', FRIEND, dir);
   const helper = await terminal(tmux, 'helper', HELPER, dir);
   const friendEvents = path.join(dir, 'friend-events.jsonl');
+  const helperEvents = path.join(dir, 'helper-events.jsonl');
 
-  // The helper waits on the free port (the wizard itself always offers port 2222).
-  const h = await launch(helper, dir, `helper --port ${port} --plain`);
+  // The helper waits on a port the system picks (the wizard itself always offers port 2222).
+  const h = await launch(helper, dir, `helper --port 0 --plain --events ${shellQuote(helperEvents)}`);
   await helper.waitFor('== Step 4 of 7: Connecting ==');
+  const port = await listeningPort(helperEvents);
   await helper.waitFor(new RegExp(`Waiting for your friend to connect to .* port ${port}\\.`));
 
   const f = await launch(friend, dir, `--events ${shellQuote(friendEvents)} --plain`);
@@ -75,15 +77,15 @@ test('tmux: the friend goes through the wizard from step 1, both share the shell
 
 test('tmux: reverse, the friend waits and the helper connects; F12 ends it', async (t) => {
   // The wizard's reverse (step 3, `r`) always waits on port 2222: it has no way to choose the
-  // port, so the waiting friend is started with `friend --reverse --port` (at step 4).
+  // port, so the waiting friend is started with `friend --reverse --port 0` (at step 4).
   const { dir, tmux } = await setup(t);
-  const port = await freePort();
   const friend = await terminal(tmux, 'friend', FRIEND, dir);
   const helper = await terminal(tmux, 'helper', HELPER, dir);
   const friendEvents = path.join(dir, 'friend-events.jsonl');
 
-  const f = await launch(friend, dir, `friend --reverse --port ${port} --plain --events ${shellQuote(friendEvents)}`);
+  const f = await launch(friend, dir, `friend --reverse --port 0 --plain --events ${shellQuote(friendEvents)}`);
   await friend.waitFor('== Step 4 of 7: Connecting ==');
+  const port = await listeningPort(friendEvents);
   await friend.waitFor(new RegExp(`Waiting for your helper to connect to .* port ${port}\\.`));
 
   const h = await launch(helper, dir, `helper --reverse 127.0.0.1:${port} --plain`);
@@ -109,16 +111,18 @@ test('tmux: reverse, the friend waits and the helper connects; F12 ends it', asy
 
 test('tmux: the friend quits with q on each of steps 1 to 5: status 8, terminal unchanged, no stack trace', { concurrency: 5 }, async (t) => {
   const { dir, tmux } = await setup(t);
-  const livePort = await freePort(); // a helper waits here for step 5
-  const deadPort = await freePort(); // nobody listens here: step 4 keeps trying
+  const deadPort = await reservePort(t); // nobody listens here: step 4 keeps trying
 
   async function quitAt(stepNo: number) {
     const friend = await terminal(tmux, `quit${stepNo}`, FRIEND, dir);
     let helper: Pane | null = null;
     let h: Awaited<ReturnType<typeof launch>> | null = null;
+    let livePort = 0; // where a helper waits for step 5
     if (stepNo === 5) {
       helper = await terminal(tmux, 'helper5', HELPER, dir);
-      h = await launch(helper, dir, `helper --port ${livePort} --plain`);
+      const helperEvents = path.join(dir, 'helper5-events.jsonl');
+      h = await launch(helper, dir, `helper --port 0 --plain --events ${shellQuote(helperEvents)}`);
+      livePort = await listeningPort(helperEvents);
       await helper.waitFor(new RegExp(`Waiting for your friend to connect to .* port ${livePort}\\.`));
     }
     const f = await launch(friend, dir, '--plain');
@@ -177,12 +181,13 @@ function pidWithEvents(eventsFile: string): number | undefined {
 for (const how of ['SIGTERM', 'SIGINT', 'fault'] as const) {
   test(`tmux: ${how === 'fault' ? 'an unexpected error' : how} mid-session leaves the friend's terminal as it was`, async (t) => {
     const { dir, tmux } = await setup(t);
-    const port = await freePort();
     const friend = await terminal(tmux, 'friend', FRIEND, dir);
     const helper = await terminal(tmux, 'helper', HELPER, dir);
     const friendEvents = path.join(dir, 'friend-events.jsonl');
+    const helperEvents = path.join(dir, 'helper-events.jsonl');
     const fault = how === 'fault' ? `NODE_OPTIONS=--require=${shellQuote(path.join(__dirname, 'fixtures', 'fault.cjs'))} ` : '';
-    const h = await launch(helper, dir, `helper --port ${port} --plain`);
+    const h = await launch(helper, dir, `helper --port 0 --plain --events ${shellQuote(helperEvents)}`);
+    const port = await listeningPort(helperEvents);
     await helper.waitFor(`port ${port}.`);
     await friend.line(`export ${fault || 'X=1'}`);
     const f = await launch(friend, dir, `friend 127.0.0.1:${port} --plain --events ${shellQuote(friendEvents)}`);

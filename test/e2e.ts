@@ -58,8 +58,22 @@ export async function shareShell(friend: Pane, helper: Pane) {
   await friend.waitFor(/^back-25\s*$/m);
 }
 
+function readEvents(eventsFile: string): { event: string; [k: string]: unknown }[] {
+  try {
+    return fs.readFileSync(eventsFile, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l));
+  } catch {
+    return [];
+  }
+}
+
+/** The port a program started with --port 0 waits on: the one in its first `listening` event. */
+export async function listeningPort(eventsFile: string, ms = 10_000): Promise<number> {
+  const ev = await until(`a listening event in ${eventsFile}`, () => readEvents(eventsFile).find((e) => e.event === 'listening'), ms);
+  return Number(ev.port);
+}
+
 export function sessionStartedPid(eventsFile: string): number {
-  const events = fs.readFileSync(eventsFile, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l));
+  const events = readEvents(eventsFile);
   const started = events.find((e) => e.event === 'session-started');
   assert.ok(started, `a session-started event in ${eventsFile}`);
   return Number(started.pid);

@@ -6,7 +6,7 @@ import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { BIN, connectedPairWith, freePort, sessionProcesses, sideFor, tempDir, until, type Side } from './harness';
+import { BIN, connectedPairWith, listeningPort, sessionProcesses, sideFor, tempDir, until, type Side } from './harness';
 import { shellQuote, type Pane } from './tmux';
 import { FRIEND, launch, noneLeft, noStackTrace, setup, terminal } from './e2e';
 import { killSession } from '../src/session/processes';
@@ -97,14 +97,13 @@ async function endWithHotkey(friend: Side, helper: Side, shellPid: number) {
 
 test('tmux: a full-screen program cannot overwrite or scroll away the status line', { timeout: 45_000 }, async (t) => {
   const { dir, tmux } = await setup(t, 'remote-help-engine-');
-  const port = await freePort();
   const friendEvents = path.join(dir, 'friend-events.jsonl');
   t.after(() => {
     const started = readEvents(friendEvents).find((e) => e.event === 'session-started');
     if (started) killSession(Number(started.pid));
   });
-  const helper = sideFor(t, 'helper', ['helper', '--port', String(port)]);
-  await helper.waitEvent('listening');
+  const helper = sideFor(t, 'helper', ['helper', '--port', '0']);
+  const port = await listeningPort(helper);
 
   // terminal() checks TERM, LANG and LC_ALL in the pane; HOME rides along in the pane's environment.
   const friendSpec = { ...FRIEND, env: { ...FRIEND.env, HOME: emptyHome(t) } as typeof FRIEND.env };

@@ -3,7 +3,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as net from 'node:net';
-import { freePort, startSide } from './harness';
+import { startSide } from './harness';
+import { reservePort } from './ports';
 import { EXIT } from '../src/errors';
 
 function noStackTrace(out: string) {
@@ -11,16 +12,15 @@ function noStackTrace(out: string) {
 }
 
 test('a helper nobody connects to gives up after --wait and says so', async () => {
-  const port = await freePort();
-  const helper = startSide('helper', ['helper', '--port', String(port), '--wait', '0.02']);
+  const helper = startSide('helper', ['helper', '--port', '0', '--wait', '0.02']);
   const r = await helper.exited;
   assert.equal(r.code, EXIT.connect);
   await helper.waitFor('Nobody connected within');
   noStackTrace(helper.output());
 });
 
-test('a friend whose helper never listens stops trying after --wait and says what to do', async () => {
-  const port = await freePort();
+test('a friend whose helper never listens stops trying after --wait and says what to do', async (t) => {
+  const port = await reservePort(t); // nothing listens there: every try is refused
   const friend = startSide('friend', ['friend', `127.0.0.1:${port}`, '--wait', '0.05']);
   const r = await friend.exited;
   assert.equal(r.code, EXIT.connect);

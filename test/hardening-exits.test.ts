@@ -9,7 +9,7 @@ import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
-import { connectedPair, connectedPairWith, freePort, sessionProcesses, startSide, until, type Side } from './harness';
+import { connectedPair, connectedPairWith, listeningPort, sessionProcesses, startSide, until, type Side } from './harness';
 import { within } from './attacker';
 import { killSession } from '../src/session/processes';
 import { EXIT } from '../src/errors';
@@ -87,9 +87,8 @@ for (const signal of ['SIGTERM', 'SIGHUP', 'SIGINT'] as const) {
 }
 
 test('the helper\'s TCP connection cut mid-session with no reconnect window (reset by a proxy in between): both end with connection lost', async (t) => {
-  const helperPort = await freePort();
-  const helper = startSide('helper', ['helper', '--port', String(helperPort), '--reconnect', '0']);
-  await helper.waitEvent('listening');
+  const helper = startSide('helper', ['helper', '--port', '0', '--reconnect', '0']);
+  const helperPort = await listeningPort(helper);
   const pairs: { a: net.Socket; b: net.Socket }[] = [];
   const proxy = net.createServer((a) => {
     const b = net.connect({ host: '127.0.0.1', port: helperPort });

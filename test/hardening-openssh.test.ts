@@ -11,7 +11,8 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
-import { freePort, sessionProcesses, tempDir, until, sideFor } from './harness';
+import { listeningPort, sessionProcesses, tempDir, until, sideFor } from './harness';
+import { reservePort } from './ports';
 import { dialHandshake, rawConnect, within } from './attacker';
 import { EXIT } from '../src/errors';
 
@@ -39,9 +40,8 @@ function run(t: TestContext, cmd: string, args: string[], env: NodeJS.ProcessEnv
 }
 
 test('OpenSSH ssh with the verified helper key: forwarding, exec, sftp, scp, agent, X11, env all refused; one shell only', { skip: !HAVE_SSH && 'ssh is not installed' }, async (t) => {
-  const port = await freePort();
-  const friend = side(t, 'friend', ['friend', '--reverse', '--port', String(port)]);
-  await friend.waitEvent('listening');
+  const friend = side(t, 'friend', ['friend', '--reverse', '--port', '0']);
+  const port = await listeningPort(friend);
   const attack = await dialHandshake(port, 'helper');
   t.after(() => attack.link.stream.destroy());
   const shown = await friend.waitEvent('code-shown');
@@ -76,7 +76,8 @@ s.on('close', () => process.exit(0)); s.on('error', () => process.exit(1));\n`);
   const ctl = path.join(dir, 'ctl');
   const marker = (n: string) => path.join(dir, `touched-${n}`);
   const remoteSock = path.join(dir, 'remote.sock');
-  const [lport, dport] = [await freePort(), await freePort()];
+  // Ports for ssh's own -L and -D listeners (ssh sets SO_REUSEADDR, so it may take a reserved port).
+  const [lport, dport] = [await reservePort(t), await reservePort(t)];
   const env = {
     PATH: process.env.PATH, HOME: dir, DISPLAY: ':99', SSH_AUTH_SOCK: path.join(dir, 'no-agent.sock'), EVIL_ENV: '1', LANG: 'C',
   };
@@ -125,7 +126,7 @@ s.on('close', () => process.exit(0)); s.on('error', () => process.exit(1));\n`);
   assert.notEqual(scp.code, 0, 'scp fails');
   // A remote forward added later through the master (ssh's exit status here does not tell; the
   // friend's log does, below).
-  await mux(['-O', 'forward', '-R', `127.0.0.1:${await freePort()}:127.0.0.1:9`, 'friend']);
+  await mux(['-O', 'forward', '-R', `127.0.0.1:${await reservePort(t)}:127.0.0.1:9`, 'friend']);
 
   // The one shell, then a second session beside it.
   const shell = run(t, 'ssh', [...common, '-o', 'ProxyCommand=false', '-tt', 'friend'], env, 30_000);

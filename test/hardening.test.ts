@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import { randomBytes } from 'node:crypto';
-import { freePort, sessionProcesses, until, type Side, sideFor } from './harness';
+import { listeningPort, sessionProcesses, until, type Side, sideFor } from './harness';
 import { rawConnect, within } from './attacker';
 import { EXIT } from '../src/errors';
 import { encodeMessage } from '../src/net/messages';
@@ -38,9 +38,8 @@ async function connectMany(t: TestContext, port: number, n: number, batch = 50):
 }
 
 test('hundreds of abusive connections: the friend still gets in, fds and memory come back, one log line each, a quiet screen', async (t) => {
-  const port = await freePort();
-  const helper = side(t, 'helper', ['helper', '--port', String(port)]);
-  await helper.waitEvent('listening');
+  const helper = side(t, 'helper', ['helper', '--port', '0']);
+  const port = await listeningPort(helper);
   await helper.waitFor('Waiting for your friend');
   await new Promise((r) => setTimeout(r, 500)); // let start-up settle before the baseline
   const fd0 = fdCount(helper.pid);

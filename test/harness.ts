@@ -1,30 +1,66 @@
 // Test harness: runs real remote-help processes in real ptys (node-pty), reads their screens and
 // event logs, and waits on conditions instead of sleeping.
 import * as fs from 'node:fs';
-import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as pty from 'node-pty';
-import type { TestContext } from 'node:test';
+import { after, type TestContext } from 'node:test';
 import { killSession } from '../src/session/processes';
 import { VirtualScreen } from '../src/session/screen';
 
 export const ROOT = path.resolve(__dirname, '..');
 export const BIN = path.join(ROOT, 'bin', 'remote-help');
 
-export function tempDir(prefix = 'remote-help-test-'): string {
-  return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+// What this file's tests leave behind is removed when they are done, also when one fails: the
+// temporary folders made here, and the sides started here that are still running (with their
+// shells). sideFor and connectedPairWith({ t }) let a side go when its test ends; the rest go
+// after the file's last test, and the folders at the latest when this process exits.
+const folders = new Set<string>();
+const sides = new Set<Side>();
+
+function removeFolder(dir: string) {
+  fs.rmSync(dir, { recursive: true, force: true });
+  folders.delete(dir);
 }
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.on('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-  });
+/** Kills a side and the shell session it started (a stopped side is continued first), then
+ * removes its folder (its HOME and events file). */
+export function release(s: Side) {
+  sides.delete(s);
+  s.kill('SIGCONT');
+  s.kill();
+  const started = s.events().find((e) => e.event === 'session-started' && e.pid !== undefined);
+  if (started) killSession(Number(started.pid));
+  removeFolder(path.dirname(s.eventsFile));
+}
+
+/** Releases every side still known and removes every folder; says which could not be removed. */
+function leaveNothing() {
+  for (const s of [...sides]) release(s);
+  const failed: string[] = [];
+  for (const dir of [...folders]) {
+    try {
+      removeFolder(dir);
+    } catch (e) {
+      failed.push(`${dir}: ${(e as Error).message}`);
+    }
+  }
+  if (failed.length) throw new Error(`could not remove ${failed.join('; ')}`);
+}
+after(leaveNothing);
+process.on('exit', () => {
+  try {
+    leaveNothing();
+  } catch (e) {
+    process.stderr.write(`harness: ${(e as Error).message}\n`);
+  }
+});
+
+/** A new folder under the system's temporary folder, removed after this file's tests. */
+export function tempDir(prefix = 'remote-help-test-'): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  folders.add(dir);
+  return dir;
 }
 
 /** Polls `check` until it returns a truthy value or the time is up. */
@@ -77,8 +113,12 @@ export function startSide(name: string, args: string[], o: { cols?: number; rows
     out += d;
     if (out.length > 4_000_000) out = out.slice(-2_000_000);
   });
+  let gone = false;
   const exited = new Promise<{ code: number; signal: number }>((resolve) =>
-    p.onExit((e) => resolve({ code: e.exitCode, signal: e.signal ?? 0 })));
+    p.onExit((e) => {
+      gone = true; // reaped: its pid may belong to someone else from now on
+      resolve({ code: e.exitCode, signal: e.signal ?? 0 });
+    }));
   const events = () => {
     try {
       return fs.readFileSync(eventsFile, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l));
@@ -86,7 +126,7 @@ export function startSide(name: string, args: string[], o: { cols?: number; rows
       return [];
     }
   };
-  return {
+  const side: Side = {
     name,
     pid: p.pid,
     eventsFile,
@@ -108,6 +148,7 @@ export function startSide(name: string, args: string[], o: { cols?: number; rows
       screen.resize({ cols, rows });
     },
     kill: (signal = 'SIGKILL') => {
+      if (gone) return;
       try {
         process.kill(p.pid, signal);
       } catch {
@@ -115,16 +156,20 @@ export function startSide(name: string, args: string[], o: { cols?: number; rows
       }
     },
   };
+  sides.add(side);
+  return side;
 }
 
-/** Starts a side; when the test ends, whatever happened, it and any shell it started are killed. */
+/** The port a side waits on: the one in its first `listening` event (it was started with --port 0). */
+export async function listeningPort(s: Side, ms = 10_000): Promise<number> {
+  return Number((await s.waitEvent('listening', ms)).port);
+}
+
+/** Starts a side; when the test ends, whatever happened, it and any shell it started are killed
+ * and its folder removed. */
 export function sideFor(t: TestContext, name: string, args: string[]): Side {
   const s = startSide(name, args);
-  t.after(() => {
-    s.kill();
-    const started = s.events().find((e) => e.event === 'session-started' && e.pid !== undefined);
-    if (started) killSession(Number(started.pid));
-  });
+  t.after(() => release(s));
   return s;
 }
 
@@ -150,23 +195,28 @@ export async function confirmCode(friend: Side, helper: Side) {
   return { shellPid: Number(started.pid), code: String(shown.code) };
 }
 
-/** Brings a friend and a helper to a running shared shell and returns both sides. */
+/** Brings a friend and a helper to a running shared shell and returns both sides. The waiting side
+ * listens on a port the system picks (--port 0); the other dials the port in its `listening` event. */
 export async function connectedPair(o: {
   reverse?: boolean;
   friendEnv?: Record<string, string>;
   friendSize?: { cols: number; rows: number };
   helperSize?: { cols: number; rows: number };
 } = {}) {
-  const port = await freePort();
-  const addr = `127.0.0.1:${port}`;
-  const helper = o.reverse ? null : startSide('helper', ['helper', '--port', String(port)], { ...o.helperSize });
   const friendOpts = { env: o.friendEnv, ...o.friendSize };
-  const friend = o.reverse
-    ? startSide('friend', ['friend', '--reverse', '--port', String(port)], friendOpts)
-    : startSide('friend', ['friend', addr], friendOpts);
-  if (o.reverse) await friend.waitEvent('listening');
-  const h = helper ?? startSide('helper', ['helper', '--reverse', addr], { ...o.helperSize });
-  return { friend, helper: h, port, ...(await confirmCode(friend, h)) };
+  let friend: Side;
+  let helper: Side;
+  let port: number;
+  if (o.reverse) {
+    friend = startSide('friend', ['friend', '--reverse', '--port', '0'], friendOpts);
+    port = await listeningPort(friend);
+    helper = startSide('helper', ['helper', '--reverse', `127.0.0.1:${port}`], { ...o.helperSize });
+  } else {
+    helper = startSide('helper', ['helper', '--port', '0'], { ...o.helperSize });
+    port = await listeningPort(helper);
+    friend = startSide('friend', ['friend', `127.0.0.1:${port}`], friendOpts);
+  }
+  return { friend, helper, port, ...(await confirmCode(friend, helper)) };
 }
 
 /** Pids of processes that still belong to the session whose leader was `sid`. */
@@ -181,14 +231,10 @@ export async function connectedPairWith(o: {
   helperArgs?: string[];
   friendEnv?: Record<string, string>;
 } = {}) {
-  const port = await freePort();
-  const h = startSide('helper', ['helper', '--port', String(port), ...(o.helperArgs ?? [])]);
+  const h = startSide('helper', ['helper', '--port', '0', ...(o.helperArgs ?? [])]);
+  o.t?.after(() => release(h));
+  const port = await listeningPort(h);
   const friend = startSide('friend', ['friend', `127.0.0.1:${port}`, ...(o.friendArgs ?? [])], { env: o.friendEnv });
-  o.t?.after(() => {
-    h.kill('SIGCONT');
-    for (const s of [friend, h]) s.kill();
-    const started = friend.events().find((e) => e.event === 'session-started' && e.pid !== undefined);
-    if (started) killSession(Number(started.pid));
-  });
+  o.t?.after(() => release(friend));
   return { friend, helper: h, port, ...(await confirmCode(friend, h)) };
 }

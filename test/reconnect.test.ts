@@ -9,7 +9,8 @@ import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as pty from 'node-pty';
 import { killSession } from '../src/session/processes';
-import { BIN, ROOT, confirmCode, connectedPairWith, freePort, startSide, tempDir, until, type Side } from './harness';
+import { BIN, ROOT, confirmCode, connectedPairWith, listeningPort, release, startSide, tempDir, until, type Side } from './harness';
+import { reservePort } from './ports';
 
 const HOTKEY = Buffer.from([0x1b, 0x03]);
 const ASCIINEMA = '/usr/bin/asciinema';
@@ -23,7 +24,8 @@ interface Proxy {
   accepted(): number;
   /** Destroys both sockets of every live proxied connection. */
   cut(): void;
-  /** Stops accepting (dials are refused) until open() listens on the same port again. */
+  /** Stops accepting (dials are refused) until open() listens on the same port again; the port
+   * stays reserved meanwhile (ports.ts), so nobody else gets it. */
   shut(): Promise<void>;
   open(): Promise<void>;
   /** While on, each new connection is accepted and closed at once (a link that resets). */
@@ -31,7 +33,7 @@ interface Proxy {
   close(): void;
 }
 
-async function startProxy(target: number): Promise<Proxy> {
+async function startProxy(t: TestContext, target: number): Promise<Proxy> {
   const live = new Set<net.Socket>();
   let accepted = 0;
   let server: net.Server | null = null;
@@ -65,7 +67,7 @@ async function startProxy(target: number): Promise<Proxy> {
         resolve((s.address() as net.AddressInfo).port);
       });
     });
-  const port = await listen(0);
+  const port = await listen(await reservePort(t));
   return {
     port,
     accepted: () => accepted,
@@ -94,7 +96,7 @@ async function startProxy(target: number): Promise<Proxy> {
 
 // --- A pair whose dialling side goes through the proxy ---------------------------------------
 
-/** Kills a side and the shell session it started when the test ends, whatever happened. */
+/** Kills a side and the shell session it started when the test ends, whatever happened (harness.ts). */
 function cleanupFor(t: TestContext, ...sides: Side[]) {
   t.after(() => {
     for (const s of sides) {
@@ -103,17 +105,18 @@ function cleanupFor(t: TestContext, ...sides: Side[]) {
         const evs = s.events().map((e) => `${String(e.time).slice(17, 23)} ${e.event} ${e.reason ?? e.error ?? e.resume ?? e.attempt ?? ''}`);
         console.error(`${s.name}:\n  ${evs.join('\n  ')}\n  screen: ${JSON.stringify(s.screen().split('\n').slice(-3))}`);
       }
-      s.kill();
-      const started = s.events().find((e) => e.event === 'session-started' && e.pid !== undefined);
-      if (started) killSession(Number(started.pid));
+      release(s);
     }
   });
 }
 
 /** connectedPair (harness.ts) with the dialling side pointed at a proxy in front of the waiting side. */
 async function proxiedPair(t: TestContext, o: { reverse: boolean; args?: string[]; friendEnv?: Record<string, string> }) {
-  const port = await freePort();
-  const proxy = await startProxy(port);
+  // The waiting side stops listening once the session starts and listens on the same port again
+  // after a cut: the port is reserved for the whole test (ports.ts), not one the system picked for
+  // the first listen and might give to anyone in between.
+  const port = await reservePort(t);
+  const proxy = await startProxy(t, port);
   t.after(() => proxy.close());
   const via = `127.0.0.1:${proxy.port}`;
   const extra = o.args ?? [];
@@ -122,13 +125,13 @@ async function proxiedPair(t: TestContext, o: { reverse: boolean; args?: string[
   if (o.reverse) {
     friend = startSide('friend', ['friend', '--reverse', '--port', String(port), ...extra], { env: o.friendEnv });
     cleanupFor(t, friend);
-    await friend.waitEvent('listening');
+    assert.equal(await listeningPort(friend), port);
     helper = startSide('helper', ['helper', '--reverse', via, ...extra]);
     cleanupFor(t, helper);
   } else {
     helper = startSide('helper', ['helper', '--port', String(port), ...extra]);
     cleanupFor(t, helper);
-    await helper.waitEvent('listening');
+    assert.equal(await listeningPort(helper), port);
     friend = startSide('friend', ['friend', via, ...extra], { env: o.friendEnv });
     cleanupFor(t, friend);
   }
