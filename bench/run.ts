@@ -11,6 +11,7 @@ import { JSON_FILE, ONLY, QUICK, ROUNDS } from './options';
 import { ROOT, cleanupAll, now, reaped } from './processes';
 import { log, machine, rows, table } from './results';
 import { scenarios } from './scenarios';
+import { SHELL_HOME } from './sessions';
 import { startSshd } from './sshd';
 
 function ensureBuilt() {
@@ -28,7 +29,7 @@ function ensureBuilt() {
 async function main() {
   const started = now();
   ensureBuilt();
-  const sshd = await startSshd();
+  const sshd = await startSshd(SHELL_HOME);
   log(`remote-help benchmark${QUICK ? ' (--quick)' : ''}: ${ROUNDS} round(s); sshd on 127.0.0.1:${sshd.port}`);
   log(`machine: ${machine()}`);
   for (const s of scenarios) {

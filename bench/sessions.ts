@@ -14,9 +14,12 @@ export const HOTKEY = '\x1b\x03';
 /** One named part of the benchmark: it runs its rounds and records its rows. */
 export type Scenario = { name: string; run(sshd: Sshd): Promise<void> };
 
-// Transcripts of benchmark sessions go to a directory of their own, removed at the end.
+// Transcripts of benchmark sessions go to a directory of their own, removed at the end. Every
+// shell (remote-help's and OpenSSH's, see sshd.ts) starts in an empty HOME: no dotfiles of the
+// machine running the benchmark (a login shell could wait on a lock a killed shell left).
 const STATE_DIR = tempDir('remote-help-bench-state-');
-export const SHELL_ENV = { SHELL: '/bin/bash', HISTFILE: '/dev/null', REMOTE_HELP_STATE_DIR: STATE_DIR };
+export const SHELL_HOME = tempDir('remote-help-bench-home-');
+export const SHELL_ENV = { SHELL: '/bin/bash', HISTFILE: '/dev/null', HOME: SHELL_HOME, REMOTE_HELP_STATE_DIR: STATE_DIR, REMOTE_HELP_CONFIG_DIR: STATE_DIR };
 const RH = PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(PROFILE)}`, BIN] : [BIN];
 
 function readEvents(file: string): { event: string; [k: string]: unknown }[] {

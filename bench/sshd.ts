@@ -32,7 +32,7 @@ function ensureOpenSsh() {
   if (!have()) throw new Error('OpenSSH is still missing after apt-get install');
 }
 
-export async function startSshd(): Promise<Sshd> {
+export async function startSshd(shellHome: string): Promise<Sshd> {
   ensureOpenSsh();
   const dir = tempDir('remote-help-bench-sshd-');
   const keygen = (file: string) => {
@@ -57,6 +57,7 @@ export async function startSshd(): Promise<Sshd> {
     'PrintLastLog no',
     'UseDNS no',
     'LogLevel ERROR',
+    `SetEnv HOME=${shellHome} HISTFILE=/dev/null`, // the same empty HOME as remote-help's shells
     '',
   ].join('\n'));
   // The configuration is checked once up front, so a mistake is an error here, not a refused login.

@@ -88,6 +88,8 @@ export interface Side {
   exited: Promise<{ code: number; signal: number }>;
   kill(signal?: string): void;
   resize(cols: number, rows: number): void;
+  /** For `ms` the side runs a quarter of the time, so it falls behind (a busy machine). */
+  starve(ms?: number): void;
 }
 
 /** The visible rows of a virtual screen, trailing spaces trimmed, joined by newlines. */
@@ -146,6 +148,24 @@ export function startSide(name: string, args: string[], o: { cols?: number; rows
     resize: (cols, rows) => {
       p.resize(cols, rows);
       screen.resize({ cols, rows });
+    },
+    starve: (ms = 2000) => {
+      // Stopped three quarters of the time: the side reads what arrives late and falls behind,
+      // the way a program on a busy machine does.
+      let on = true;
+      const cycle = () => {
+        if (!on || gone) return;
+        side.kill('SIGSTOP');
+        setTimeout(() => {
+          side.kill('SIGCONT');
+          setTimeout(cycle, 5);
+        }, 15);
+      };
+      cycle();
+      setTimeout(() => {
+        on = false;
+        side.kill('SIGCONT');
+      }, ms);
     },
     kill: (signal = 'SIGKILL') => {
       if (gone) return;

@@ -153,7 +153,7 @@ export function runFriendSession(o: {
   });
 
   function finish(reason: EndReason, detail: string, link: number | null) {
-    o.events.emit('session-ended', { reason, detail });
+    o.events.emit('session-ended', { reason, detail, message: ENDINGS[reason].message });
     transcript?.close(reason);
     const goodbye = reason === 'hotkey' ? GOODBYE.hotkey : reason === 'signal' ? GOODBYE.signal : reason === 'error' ? GOODBYE.error : null;
     const s = link === null ? undefined : served.get(link);

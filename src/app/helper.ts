@@ -93,11 +93,12 @@ export async function runHelperSession(o: {
     stopSeeking: () => o.sup.stopSeeking(),
     drop: (id) => clients.get(id)?.close(),
     onEnd(end, link) {
-      o.events.emit('session-ended', { reason: end.kind === 'exit' ? (goodbyeKind(end.message ?? undefined) ?? 'shell-exited') : end.kind });
+      const ending = describeHelperEnd(end);
+      o.events.emit('session-ended', { reason: end.kind === 'exit' ? (goodbyeKind(end.message ?? undefined) ?? 'shell-exited') : end.kind, message: ending.message });
       // Leaving, our goodbye (EOF and the control line) is the last word: the friend's side closes
       // first. After the friend's goodbye we close at once. The teardown waits for either.
       if (link !== null) void clients.get(link)?.end(end.kind === 'left');
-      resolve(describeHelperEnd(end));
+      resolve(ending);
     },
   });
   o.teardown.add('session', () => session.stop('error'), { first: true });

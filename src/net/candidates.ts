@@ -13,15 +13,19 @@ export interface Conn extends Link {
  * why. `signal` aborts once the candidate is no longer wanted. */
 export type Greet<T> = (conn: Conn, signal: AbortSignal) => Promise<T>;
 
+/** A candidate that failed is closed this long after, unless its greeting closed it sooner: its
+ * last words (the handshake's ABORT with a reason) may still be on their way. */
+const GRACE_MS = 1000;
+
 export class Candidates {
   private readonly pending = new Map<Conn, AbortController>();
 
-  /** `onReject`: a candidate failed its greeting; say so and close it. */
-  constructor(private readonly onReject: (conn: Conn, reason: string) => void) {}
+  /** `onFailed`: a candidate failed its greeting, for the events log. */
+  constructor(private readonly onFailed: (conn: Conn, reason: string) => void) {}
 
   /** Runs `greet` on a candidate, at most `max` at once (the oldest makes room). Its signal
-   * follows `outer` until the greeting succeeds, never after. A candidate that fails is closed
-   * (and logged as rejected unless `log` is false). */
+   * follows `outer` until the greeting succeeds, never after. A candidate that fails is logged
+   * (unless `log` is false) and closed. */
   greet<T>(conn: Conn, max: number, greet: (signal: AbortSignal) => Promise<T>, outer?: AbortSignal, log = true): Promise<T> {
     if (this.pending.size >= max) {
       const [oldest, stop] = this.pending.entries().next().value!;
@@ -49,8 +53,8 @@ export class Candidates {
       return value;
     }, (err: unknown) => {
       settle();
-      if (log) this.onReject(conn, err instanceof Error ? err.message : String(err));
-      else conn.stream.destroy();
+      if (log) this.onFailed(conn, err instanceof Error ? err.message : String(err));
+      setTimeout(() => conn.stream.destroy(), GRACE_MS).unref();
       throw err;
     });
   }

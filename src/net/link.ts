@@ -52,7 +52,7 @@ export class LinkSupervisor {
   private nextId = 1;
   private listener: { port: number; close(): void } | null = null;
   private onConnection: ((conn: Conn) => void) | null = null;
-  private readonly candidates = new Candidates((conn, reason) => this.reject(conn, reason));
+  private readonly candidates = new Candidates((conn, reason) => this.o.events.emit('rejected-connection', { remote: conn.remote, reason }));
   private held: HoldOptions<unknown> | null = null;
   private seeking: AbortController | null = null;
   private closed = false;
