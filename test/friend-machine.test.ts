@@ -10,10 +10,9 @@ const T = 1_000_000;
 
 const STATES: Record<string, FriendState> = {
   waiting: { kind: 'waiting', mayType: true },
-  live: { kind: 'live', link: 1, mayType: true, bye: false, noted: -Infinity },
-  'live view-only': { kind: 'live', link: 1, mayType: false, bye: false, noted: -Infinity },
-  'live view-only, just noted': { kind: 'live', link: 1, mayType: false, bye: false, noted: T - 1 },
-  'live after bye': { kind: 'live', link: 1, mayType: true, bye: true, noted: -Infinity },
+  live: { kind: 'live', link: 1, mayType: true, noted: -Infinity },
+  'live view-only': { kind: 'live', link: 1, mayType: false, noted: -Infinity },
+  'live view-only, just noted': { kind: 'live', link: 1, mayType: false, noted: T - 1 },
   gone: { kind: 'gone', mayType: true, until: T + 600_000 },
   ended: { kind: 'ended', reason: 'hotkey' },
 };
@@ -45,6 +44,24 @@ const ENDINGS = {
 };
 const NOTHING = (s: string) => `${s}: -`;
 
+/** What every live state does; they differ in the helper's keys on the current link and Ctrl-Alt-K. */
+function liveRows(keys: string, ctrlK: string) {
+  return {
+    ...ENDINGS,
+    'shell on link 1': NOTHING('live'),
+    'shell on link 2': 'live: drop(1), attach(2, back)',
+    'bye on link 1': 'ended(helper-left): mark, end',
+    'bye on link 2': NOTHING('live'),
+    'link 1 down': 'gone: drop(1), lost(1), setTimer(window), seek, resize',
+    'link 2 down': NOTHING('live'),
+    'keys on link 1': keys,
+    'keys on link 2': NOTHING('live'),
+    'Ctrl-Alt-K': ctrlK,
+    'first-shell timer': NOTHING('live'),
+    'window timer': NOTHING('live'),
+  };
+}
+
 /** state -> event -> "next state: effect, effect" ("-" for none). */
 const TABLE: Record<string, Record<string, string>> = {
   waiting: {
@@ -61,62 +78,9 @@ const TABLE: Record<string, Record<string, string>> = {
     'first-shell timer': 'ended(connection-lost): end',
     'window timer': NOTHING('waiting'),
   },
-  live: {
-    ...ENDINGS,
-    'shell on link 1': NOTHING('live'),
-    'shell on link 2': 'live: drop(1), attach(2, back)',
-    'bye on link 1': NOTHING('live'),
-    'bye on link 2': NOTHING('live'),
-    'link 1 down': 'gone: drop(1), lost(1), setTimer(window), seek, resize',
-    'link 2 down': NOTHING('live'),
-    'keys on link 1': 'live: toShell',
-    'keys on link 2': NOTHING('live'),
-    'Ctrl-Alt-K': 'live: keyboard(false)',
-    'first-shell timer': NOTHING('live'),
-    'window timer': NOTHING('live'),
-  },
-  'live view-only': {
-    ...ENDINGS,
-    'shell on link 1': NOTHING('live'),
-    'shell on link 2': 'live: drop(1), attach(2, back)',
-    'bye on link 1': NOTHING('live'),
-    'bye on link 2': NOTHING('live'),
-    'link 1 down': 'gone: drop(1), lost(1), setTimer(window), seek, resize',
-    'link 2 down': NOTHING('live'),
-    'keys on link 1': 'live: typingRefused',
-    'keys on link 2': NOTHING('live'),
-    'Ctrl-Alt-K': 'live: keyboard(true)',
-    'first-shell timer': NOTHING('live'),
-    'window timer': NOTHING('live'),
-  },
-  'live view-only, just noted': {
-    ...ENDINGS,
-    'shell on link 1': NOTHING('live'),
-    'shell on link 2': 'live: drop(1), attach(2, back)',
-    'bye on link 1': NOTHING('live'),
-    'bye on link 2': NOTHING('live'),
-    'link 1 down': 'gone: drop(1), lost(1), setTimer(window), seek, resize',
-    'link 2 down': NOTHING('live'),
-    'keys on link 1': NOTHING('live'),
-    'keys on link 2': NOTHING('live'),
-    'Ctrl-Alt-K': 'live: keyboard(true)',
-    'first-shell timer': NOTHING('live'),
-    'window timer': NOTHING('live'),
-  },
-  'live after bye': {
-    ...ENDINGS,
-    'shell on link 1': NOTHING('live'),
-    'shell on link 2': 'live: drop(1), attach(2, back)',
-    'bye on link 1': NOTHING('live'),
-    'bye on link 2': NOTHING('live'),
-    'link 1 down': 'ended(helper-left): drop(1), mark, end',
-    'link 2 down': NOTHING('live'),
-    'keys on link 1': 'live: toShell',
-    'keys on link 2': NOTHING('live'),
-    'Ctrl-Alt-K': 'live: keyboard(false)',
-    'first-shell timer': NOTHING('live'),
-    'window timer': NOTHING('live'),
-  },
+  live: liveRows('live: toShell', 'live: keyboard(false)'),
+  'live view-only': liveRows('live: typingRefused', 'live: keyboard(true)'),
+  'live view-only, just noted': liveRows(NOTHING('live'), 'live: keyboard(true)'),
   gone: {
     ...ENDINGS,
     'shell on link 1': 'live: clearTimer(window), stopSeeking, attach(1, back)',
@@ -204,9 +168,9 @@ test('a link that returns after the window closed is dropped; the session stays 
   assert.deepEqual(r, { state: s, effects: [{ type: 'drop', link: 7 }] });
 });
 
-test('a second link while one is live replaces it, keeps the friend\'s choice and forgets the old goodbye', () => {
-  const r = stepFriend(STATES['live after bye'], EVENTS['shell on link 2'], RULES);
-  assert.deepEqual(r.state, { kind: 'live', link: 2, mayType: true, bye: false, noted: -Infinity });
+test('a second link while one is live replaces it and keeps the friend\'s choice', () => {
+  const r = stepFriend(STATES.live, EVENTS['shell on link 2'], RULES);
+  assert.deepEqual(r.state, { kind: 'live', link: 2, mayType: true, noted: -Infinity });
   const viewOnly = stepFriend(STATES['live view-only'], EVENTS['shell on link 2'], RULES).state;
   assert.equal(viewOnly.kind === 'live' && viewOnly.mayType, false);
   // The old link closing afterwards changes nothing.
@@ -216,7 +180,7 @@ test('a second link while one is live replaces it, keeps the friend\'s choice an
 test('the friend\'s choice survives the link going and coming back', () => {
   let s = stepFriend(STATES['live view-only'], EVENTS['link 1 down'], RULES).state;
   s = stepFriend(s, EVENTS['shell on link 2'], RULES).state;
-  assert.deepEqual(s, { kind: 'live', link: 2, mayType: false, bye: false, noted: -Infinity });
+  assert.deepEqual(s, { kind: 'live', link: 2, mayType: false, noted: -Infinity });
 });
 
 test('a helper typing while it may not is told at most once every few seconds', () => {
@@ -234,7 +198,7 @@ test('the machine starts waiting for the first shell with its timer set, and the
   const first = initialFriend(false, RULES);
   assert.deepEqual(first, { state: { kind: 'waiting', mayType: false }, effects: [{ type: 'setTimer', timer: 'firstShell', ms: 30_000 }] });
   const r = stepFriend(first.state, EVENTS['shell on link 1'], RULES);
-  assert.deepEqual(r.state, { kind: 'live', link: 1, mayType: false, bye: false, noted: -Infinity });
+  assert.deepEqual(r.state, { kind: 'live', link: 1, mayType: false, noted: -Infinity });
 });
 
 test('the reducer is pure: a step returns a new state and leaves the old one alone', () => {

@@ -3,10 +3,10 @@
 // (friend-session.ts) feeds it what happens and carries out its effects; the reconnect window is
 // owned here and nowhere else.
 //
-//   waiting ──shell──▶ live ──linkDown, no goodbye──▶ gone ──shell, in time──▶ live
-//      │                │ ▲                            │
+//   waiting ──shell──▶ live ──linkDown──▶ gone ──shell, in time──▶ live
+//      │                │ ▲                 │
 //      │                │ └─ shell on another link: it replaces this one
-//      │                └── linkDown after the helper's goodbye ──▶ ended(helper-left)
+//      │                └── the helper's goodbye ──▶ ended(helper-left)
 //      └── linkDown, firstShell timer ──▶ ended(connection-lost) ◀── window timer ──┘
 //   waiting, live, gone ── hotkey, shellExited, stop ──▶ ended
 //   ended swallows everything; a link that still shows up is dropped.
@@ -20,8 +20,8 @@ export type FriendTimer = 'firstShell' | 'window';
 export type FriendState =
   /** Verified, the helper's program starting its shell. */
   | { kind: 'waiting'; mayType: boolean }
-  /** `bye`: the helper said it is leaving; `noted`: when it was last told it may not type. */
-  | { kind: 'live'; link: number; mayType: boolean; bye: boolean; noted: number }
+  /** `noted`: when the helper was last told it may not type. */
+  | { kind: 'live'; link: number; mayType: boolean; noted: number }
   /** The link dropped without a goodbye; the shell runs on until `until`. */
   | { kind: 'gone'; mayType: boolean; until: number }
   | { kind: 'ended'; reason: EndReason };
@@ -29,7 +29,8 @@ export type FriendState =
 export type FriendEvent =
   /** The helper's shell channel opened on this link (the first, or one coming back). */
   | { type: 'shell'; link: number }
-  /** The helper said it is leaving on purpose (its goodbye on the control channel, or EOF). */
+  /** The helper leaves on purpose: its goodbye on the control channel, or EOF on its shell. The
+   * session ends now, so the helper's program, which waits for us to close, is not kept. */
   | { type: 'bye'; link: number }
   | { type: 'linkDown'; link: number; error: string | null; at: number }
   /** The helper typed something on this link. */
@@ -113,7 +114,7 @@ export function stepFriend(s: FriendState, e: FriendEvent, rules: FriendRules): 
 function waiting(s: Extract<FriendState, { kind: 'waiting' }>, e: FriendEvent): Step {
   if (e.type === 'shell') {
     return {
-      state: { kind: 'live', link: e.link, mayType: s.mayType, bye: false, noted: -Infinity },
+      state: { kind: 'live', link: e.link, mayType: s.mayType, noted: -Infinity },
       effects: [{ type: 'clearTimer', timer: 'firstShell' }, { type: 'start', link: e.link }, { type: 'attach', link: e.link, back: false }],
     };
   }
@@ -128,9 +129,9 @@ function live(s: Extract<FriendState, { kind: 'live' }>, e: FriendEvent, rules: 
       if (e.link === s.link) return stay(s);
       // The same helper on a new connection (only its verified key gets this far): the old
       // link is dead or dying, the new one takes over.
-      return { state: { ...s, link: e.link, bye: false }, effects: [{ type: 'drop', link: s.link }, { type: 'attach', link: e.link, back: true }] };
+      return { state: { ...s, link: e.link }, effects: [{ type: 'drop', link: s.link }, { type: 'attach', link: e.link, back: true }] };
     case 'bye':
-      return e.link === s.link ? stay({ ...s, bye: true }) : stay(s);
+      return e.link === s.link ? end('helper-left', 'The helper left the session.', [{ type: 'mark', text: 'helper left' }]) : stay(s);
     case 'helperKeys':
       if (e.link !== s.link) return stay(s);
       if (s.mayType) return { state: s, effects: [{ type: 'toShell' }] };
@@ -139,7 +140,6 @@ function live(s: Extract<FriendState, { kind: 'live' }>, e: FriendEvent, rules: 
     case 'linkDown': {
       if (e.link !== s.link) return stay(s);
       const drop: FriendEffect = { type: 'drop', link: s.link };
-      if (s.bye) return end('helper-left', 'The helper left the session.', [drop, { type: 'mark', text: 'helper left' }]);
       if (rules.windowMs <= 0)
         return end('connection-lost', e.error ?? 'The connection to the helper was lost.', [drop, { type: 'lost', link: s.link, error: e.error, until: null }]);
       const until = e.at + rules.windowMs;
@@ -157,7 +157,7 @@ function live(s: Extract<FriendState, { kind: 'live' }>, e: FriendEvent, rules: 
 function gone(s: Extract<FriendState, { kind: 'gone' }>, e: FriendEvent): Step {
   if (e.type === 'shell') {
     return {
-      state: { kind: 'live', link: e.link, mayType: s.mayType, bye: false, noted: -Infinity },
+      state: { kind: 'live', link: e.link, mayType: s.mayType, noted: -Infinity },
       effects: [{ type: 'clearTimer', timer: 'window' }, { type: 'stopSeeking' }, { type: 'attach', link: e.link, back: true }],
     };
   }

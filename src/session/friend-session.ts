@@ -266,9 +266,6 @@ export function startFriendSession(o: FriendSessionOptions): FriendSession {
       l.channel.on('error', () => {});
       l.control?.on('error', () => {});
       l.channel.on('end', () => feed({ type: 'bye', link: id })); // the helper closed its side on purpose
-      l.channel.on('close', () => {
-        if (state.kind === 'live' && state.link === id && state.bye) feed({ type: 'linkDown', link: id, error: null, at: clock.now() });
-      });
       feed({ type: 'shell', link: id });
     },
     control(id, channel) {
