@@ -34,6 +34,9 @@ const SHELL_WAIT_MS = 30_000;
 /** ...and sooner on a connection that comes back. */
 const RESUME_SHELL_WAIT_MS = 10_000;
 
+/** At most one refused request is told to the friend in this long. */
+const REFUSED_EVERY_MS = 1000;
+
 /** One link's SSH server and, once open, its shell channel. */
 interface Served {
   server: FriendServer;
@@ -96,6 +99,28 @@ export function runFriendSession(o: {
   // running then ends as after an unexpected error, its goodbye on the helper's link.
   o.teardown.add('session', () => session.stop('error'), { first: true });
 
+  /** Tells the friend of a refused request (the events log has every one): at most one line a
+   * second, the rest counted in one line after it, so a helper cannot flood the friend's screen
+   * or transcript with them. */
+  let lastRefused = -Infinity;
+  let unsaid = 0;
+  let sayLater: NodeJS.Timeout | null = null;
+  const tell = (line: string) => {
+    lastRefused = Date.now();
+    if (session.state.kind === 'waiting') o.terminal.output.write(`[remote-help] ${line}\n`);
+    else session.announce(line);
+  };
+  function refused(text: string) {
+    if (Date.now() - lastRefused >= REFUSED_EVERY_MS) return tell(text);
+    unsaid++;
+    sayLater ??= setTimeout(() => {
+      sayLater = null;
+      tell(`remote-help refused ${unsaid} more request${unsaid === 1 ? '' : 's'} from your helper.`);
+      unsaid = 0;
+    }, REFUSED_EVERY_MS - (Date.now() - lastRefused));
+  }
+  o.teardown.add('refused-request notices', () => void (sayLater && clearTimeout(sayLater)));
+
   /** Runs the SSH server on one link; resolves with its channels once the helper opens the
    * shell, rejects when the link ends (or, coming back, takes too long) before that. */
   function serve(conn: Conn, waitMs: number | null, signal?: AbortSignal): Promise<HelperLink> {
@@ -111,9 +136,7 @@ export function runFriendSession(o: {
       const server = serveFriend(conn.stream, o.hostKey, o.peer.publicKey, {
         onRefused(what, detail) {
           o.events.emit('request-refused', detail);
-          const text = `Your helper tried to ${what}. remote-help refused it.`;
-          if (session.state.kind === 'waiting') o.terminal.output.write(`[remote-help] ${text}\n`);
-          else session.announce(text);
+          refused(`Your helper tried to ${what}. remote-help refused it.`);
         },
         onShell(channel, size, term) {
           open = true;

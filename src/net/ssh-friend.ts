@@ -4,7 +4,7 @@
 import type { Duplex } from 'node:stream';
 import { timingSafeEqual } from 'node:crypto';
 import { Server, type Connection, type ServerChannel } from 'ssh2';
-import { CONTROL_SUBSYSTEM } from './control';
+import { cleanText, CONTROL_SUBSYSTEM } from './control';
 import { linger } from './goodbye';
 import { parsePublicBlob } from './keys';
 import type { TermSize } from '../shared';
@@ -21,6 +21,11 @@ export interface FriendServerHooks {
   /** The SSH connection ended; `error` says why when it was not a clean close. */
   onClose(error: string | null): void;
 }
+
+/** Text the helper chose, as the friend reads it: no control, C1 or bidi characters, short. */
+const said = (text: unknown) => cleanText(String(text), 80);
+/** The same for the events log (JSON keeps it from reaching a terminal): bounded only. */
+const logged = (text: unknown) => String(text).slice(0, 1000);
 
 function sameKey(a: Buffer, b: Buffer): boolean {
   return a.length === b.length && timingSafeEqual(a, b);
@@ -92,11 +97,14 @@ export function serveFriend(stream: Duplex, hostKey: string, helperKey: Buffer, 
             hooks.onRefused('start a second shell', { request: 'shell' });
             return no?.();
           }
+          // ssh2 gives no channel for a session that already has one (the control channel).
+          const channel = ok();
+          if (!channel) return hooks.onRefused('start a shell on a channel already in use', { request: 'shell' });
           shellTaken = true;
-          hooks.onShell(ok(), size, term);
+          hooks.onShell(channel, size, term);
         });
         session.on('exec', (_ok, no, info) => {
-          hooks.onRefused(`run a command (${info.command})`, { request: 'exec', command: info.command });
+          hooks.onRefused(`run a command (${said(info.command)})`, { request: 'exec', command: logged(info.command) });
           no?.();
         });
         session.on('sftp', (_ok, no) => {
@@ -104,15 +112,16 @@ export function serveFriend(stream: Duplex, hostKey: string, helperKey: Buffer, 
           no?.();
         });
         session.on('subsystem', (ok, no, info) => {
-          if (info.name === CONTROL_SUBSYSTEM && !controlTaken && hooks.onControl) {
+          const channel = info.name === CONTROL_SUBSYSTEM && !controlTaken && hooks.onControl ? ok() : undefined;
+          if (channel) {
             controlTaken = true;
-            return hooks.onControl(ok());
+            return hooks.onControl!(channel);
           }
-          hooks.onRefused(`start the "${info.name}" subsystem`, { request: 'subsystem', name: info.name });
+          hooks.onRefused(`start the "${said(info.name)}" subsystem`, { request: 'subsystem', name: logged(info.name) });
           no?.();
         });
         session.on('env', (_ok, no, info) => {
-          hooks.onRefused(`set the variable ${info.key}`, { request: 'env', key: info.key });
+          hooks.onRefused(`set the variable ${said(info.key)}`, { request: 'env', key: logged(info.key) });
           no?.();
         });
         session.on('auth-agent', (_ok, no) => {
@@ -124,25 +133,26 @@ export function serveFriend(stream: Duplex, hostKey: string, helperKey: Buffer, 
           no?.();
         });
         session.on('signal', (_ok, no, info) => {
-          hooks.onRefused(`send the signal ${info.name}`, { request: 'signal', name: info.name });
+          hooks.onRefused(`send the signal ${said(info.name)}`, { request: 'signal', name: logged(info.name) });
           no?.();
         });
       });
       client.on('tcpip', (_ok, no, info) => {
-        hooks.onRefused(`reach ${info.destIP}:${info.destPort} through this machine`,
-          { request: 'direct-tcpip', host: info.destIP, port: info.destPort });
+        hooks.onRefused(`reach ${said(info.destIP)}:${info.destPort} through this machine`,
+          { request: 'direct-tcpip', host: logged(info.destIP), port: info.destPort });
         no();
       });
       client.on('openssh.streamlocal', (_ok, no, info) => {
-        hooks.onRefused(`reach the socket ${info.socketPath}`, { request: 'direct-streamlocal', path: info.socketPath });
+        hooks.onRefused(`reach the socket ${said(info.socketPath)}`, { request: 'direct-streamlocal', path: logged(info.socketPath) });
         no();
       });
       client.on('request', (_ok, no, name, info) => {
-        hooks.onRefused(`open a port on this machine (${name})`, { request: name, ...(info as object) });
+        const detail = Object.fromEntries(Object.entries(info as object).map(([k, v]) => [k, typeof v === 'string' ? logged(v) : v]));
+        hooks.onRefused(`open a port on this machine (${said(name)})`, { ...detail, request: logged(name) });
         no?.();
       });
     });
-    client.on('error', (err) => finish(err.message));
+    client.on('error', (err) => finish(said(err.message)));
     client.on('close', () => finish(null));
   });
   function finish(error: string | null) {

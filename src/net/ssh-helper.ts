@@ -4,7 +4,7 @@ import type { Duplex } from 'node:stream';
 import { timingSafeEqual } from 'node:crypto';
 import { Client, type ClientChannel } from 'ssh2';
 import { HelpError } from '../errors';
-import { CONTROL_SUBSYSTEM } from './control';
+import { cleanText, CONTROL_SUBSYSTEM } from './control';
 import { linger } from './goodbye';
 
 export interface HelperClientOptions {
@@ -43,10 +43,12 @@ export function connectHelper(stream: Duplex, o: HelperClientOptions): Promise<H
           'Someone may be in the middle: stop, and start again from the beginning.')
         : new HelpError('lost', `The session could not start (${message}).`, 'Start again; if it happens again, check the network.');
     client.on('error', (err) => {
-      lastError = err.message;
+      // The friend's side (or anyone on the path, before key exchange) chooses this text: it is
+      // cleaned before it can reach a screen.
+      lastError = cleanText(err.message, 160);
       if (!settled) {
         settled = true;
-        reject(failure(err.message));
+        reject(failure(lastError));
       }
     });
     client.on('close', () => {
@@ -64,7 +66,7 @@ export function connectHelper(stream: Duplex, o: HelperClientOptions): Promise<H
           settled = true;
           if (err) {
             client.end();
-            return reject(failure(err.message));
+            return reject(failure(cleanText(err.message, 160)));
           }
           resolve({
             channel,
