@@ -8,11 +8,13 @@ import type { Client, ClientChannel } from 'ssh2';
 import { EXIT } from '../src/errors';
 import { CONTROL_SUBSYSTEM } from '../src/net/control';
 import { freshKey } from '../src/net/keys';
-import { resumeLine, resumeToken } from '../src/net/returning';
+import { FrameDecoder } from '../src/net/frames';
+import { decodeMessage } from '../src/net/messages';
+import { proveReturn, resumeLine, resumeToken } from '../src/net/returning';
 import { dial } from '../src/net/tcp';
 import { handshakeOn } from '../src/net/verify';
 import { collect, dialHandshake, identity, outcome, sshClient, TIMEOUTS, within, type Attack } from './attacker';
-import { listeningPort, sessionProcesses, sideFor, until, type Side } from './harness';
+import { confirmCode, listeningPort, sessionProcesses, sideFor, startSide, until, type Side } from './harness';
 
 const HOTKEY = Buffer.from([0x1b, 0x03]);
 /** Escape sequences a hostile peer would like on the other person's terminal: a clipboard write
@@ -163,7 +165,9 @@ test('finding 2: a shell asked for on the control channel is refused; the friend
 
 test('finding 2: the same after the link came back, with a nohup\'ed process of the helper\'s: it dies with the session', async (t) => {
   const { friend, port, key, peer, client, stream } = await verifiedAttacker(t);
+  const control = await openControl(client);
   const { shell, seen } = await openShell(client);
+  const secret = await resumeSecretIn(control);
   const started = await friend.waitEvent('session-started');
   const shellPid = Number(started.pid);
   shell.write('nohup sleep 600 >/dev/null 2>&1 & echo started-$((2+2))\r');
@@ -171,7 +175,7 @@ test('finding 2: the same after the link came back, with a nohup\'ed process of 
   stream.destroy(); // the link drops without a goodbye: the friend waits for the helper to come back
   await friend.waitEvent('helper-lost');
   const link = await dial({ host: '127.0.0.1', port }, 5000);
-  link.stream.write(resumeLine(resumeToken(peer.publicKey, key.publicBlob)));
+  await proveReturn(link.stream, resumeToken(peer.publicKey, key.publicBlob), secret, new AbortController().signal);
   const again = await sshClient(link.stream, { privateKey: key.privateKey, hostKey: peer.publicKey });
   t.after(() => again.end());
   await shellOnTheControlChannel(again);
@@ -179,4 +183,113 @@ test('finding 2: the same after the link came back, with a nohup\'ed process of 
   await new Promise((r) => setTimeout(r, 300));
   assert.equal(friend.events().some((e) => e.event === 'session-ended'), false, 'the session goes on');
   await endWithHotkey(friend, shellPid);
+});
+
+/** Opens the control channel as the helper's program does (before the shell); what arrives on it. */
+async function openControl(client: Client): Promise<() => string> {
+  const control = await outcome<ClientChannel>('the control channel', (cb) => client.subsys(CONTROL_SUBSYSTEM, cb));
+  assert.ifError(control.err);
+  return collect(control.value!);
+}
+
+/** The resume secret the friend's program sends on the control channel once the shell is on. */
+async function resumeSecretIn(lines: () => string): Promise<Buffer> {
+  const m = await until('the resume secret', () => /"t":"resume","secret":"([0-9a-f]{64})"/.exec(lines()));
+  return Buffer.from(m[1], 'hex');
+}
+
+// --- Finding 3: an eavesdropper cannot keep the helper from coming back ------------------------
+
+/** A TCP proxy on loopback in front of `target` that records both directions of its first
+ * connection and can cut every connection it carries (it keeps accepting new ones). */
+async function recordingProxy(t: TestContext, target: number) {
+  const live = new Set<net.Socket>();
+  const first = { toTarget: [] as Buffer[], fromTarget: [] as Buffer[] };
+  let n = 0;
+  let refuseUntil = 0;
+  const server = net.createServer((a) => {
+    if (Date.now() < refuseUntil) return void a.destroy(); // the network is still down
+    const b = net.connect(target, '127.0.0.1');
+    const recording = n++ === 0;
+    for (const s of [a, b]) {
+      live.add(s);
+      s.on('error', () => {});
+      s.on('close', () => {
+        live.delete(s);
+        a.destroy();
+        b.destroy();
+      });
+    }
+    a.on('data', (d: Buffer) => (recording && first.toTarget.push(d), b.write(d)));
+    b.on('data', (d: Buffer) => (recording && first.fromTarget.push(d), a.write(d)));
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  t.after(() => {
+    server.close();
+    for (const s of live) s.destroy();
+  });
+  return {
+    port: (server.address() as net.AddressInfo).port,
+    first,
+    /** Cuts every connection; for `ms` new ones are cut at once too. */
+    cut: (ms = 0) => {
+      refuseUntil = Date.now() + ms;
+      [...live].forEach((s) => s.destroy());
+    },
+  };
+}
+
+/** The Ed25519 key in the first INFO message of a recorded byte stream. */
+function keyInInfo(chunks: Buffer[]): Buffer {
+  const d = new FrameDecoder();
+  d.push(Buffer.concat(chunks));
+  for (let r = d.next(); r && !('error' in r); r = d.next()) {
+    const m = decodeMessage(r.frame);
+    if ('message' in m && m.message.type === 'info') return m.message.info.publicKey;
+  }
+  throw new Error('no INFO in the recorded bytes');
+}
+
+test('finding 3: an eavesdropper who replays the resume line every few milliseconds cannot keep the friend from coming back', { timeout: 60_000 }, async (t) => {
+  const helper = startSide('helper', ['helper', '--port', '0']);
+  const port = await listeningPort(helper);
+  const proxy = await recordingProxy(t, port);
+  const friend = startSide('friend', ['friend', `127.0.0.1:${proxy.port}`]);
+  const { shellPid } = await confirmCode(friend, helper);
+  // What the eavesdropper on the first connection knows: both public keys, hence the session's name.
+  const token = resumeToken(keyInInfo(proxy.first.toTarget), keyInInfo(proxy.first.fromTarget));
+  // The network goes away for 3 s; the eavesdropper starts replaying at once, and the friend's
+  // program comes back into that.
+  proxy.cut(3000);
+  const sockets = new Set<net.Socket>();
+  let replayed = 0;
+  t.after(() => sockets.forEach((s) => s.destroy()));
+  let replaying = true;
+  const replay = async () => {
+    // Four connections every 5 ms, each saying the session's name and then nothing, for at most
+    // 20 s: more than the waiting side tries at once, faster than SSH can start.
+    for (const stop = Date.now() + 20_000; replaying && Date.now() < stop;) {
+      for (let i = 0; i < 4; i++) {
+        const s = net.connect(port, '127.0.0.1', () => s.write(resumeLine(token)));
+        replayed++;
+        sockets.add(s);
+        s.on('error', () => {});
+        s.on('data', () => {});
+        s.on('close', () => sockets.delete(s));
+      }
+      await new Promise((r) => setTimeout(r, 5));
+    }
+  };
+  const attack = replay();
+  await friend.waitEvent('helper-lost');
+  // Both ends must take the link back (the friend's side sees the shell open a moment before the
+  // helper's program has it), and then the shell must answer through it.
+  await within('the helper to take the link back through the eavesdropper\'s replays', helper.waitEvent('relinked', 20_000), 21_000);
+  await friend.waitEvent('helper-back');
+  replaying = false;
+  await attack;
+  helper.write('echo back-$((7*6))\r');
+  await until('the shell to answer the helper', () => friend.screen().includes('back-42'));
+  await endWithHotkey(friend, shellPid);
+  t.diagnostic(`${replayed} replayed connections while the friend came back`);
 });

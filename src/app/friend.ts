@@ -6,6 +6,7 @@ import { AGAIN, HelpError, type Ending } from '../errors';
 import type { EventLog, EventName } from '../events';
 import { GOODBYE } from '../net/goodbye';
 import type { Conn, LinkSupervisor } from '../net/link';
+import { newResumeSecret } from '../net/returning';
 import type { Info } from '../net/messages';
 import { serveFriend, type FriendServer } from '../net/ssh-friend';
 import type { ServerChannel } from 'ssh2';
@@ -58,6 +59,7 @@ export function runFriendSession(o: {
   onStarted(): void;
 }): FriendRun {
   const helperName = `${o.peer.user}@${o.peer.host}`;
+  const resumeSecret = newResumeSecret();
   const served = new Map<number, Served>();
   let transcript: Transcript | null = null;
   let transcriptNote = '';
@@ -68,6 +70,7 @@ export function runFriendSession(o: {
     friend: o.terminal,
     helperName,
     helperMayType: o.helperMayType,
+    resumeSecret,
     rules: { windowMs: o.reconnectWindowMs, firstShellMs: SHELL_WAIT_MS },
     start(size, term) {
       const pty = spawnShell(size, o.terminal.term);
@@ -167,6 +170,7 @@ export function runFriendSession(o: {
   o.sup.hold({
     link: o.first,
     token: o.token,
+    secret: () => resumeSecret,
     greet: (conn, signal) => serve(conn, RESUME_SHELL_WAIT_MS, signal),
     up: (conn, link) => {
       session.shell(conn.id, link);

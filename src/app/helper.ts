@@ -84,6 +84,7 @@ export async function runHelperSession(o: {
   let resolve!: (v: Ending) => void;
   const ended = new Promise<Ending>((r) => (resolve = r));
   let live = o.first.id;
+  let resumeSecret: Buffer | null = null;
   const session = startHelperSession({
     input: o.terminal.input,
     output: o.terminal.output,
@@ -92,6 +93,7 @@ export async function runHelperSession(o: {
     seek: (until) => o.sup.seek(until),
     stopSeeking: () => o.sup.stopSeeking(),
     drop: (id) => clients.get(id)?.close(),
+    onResumeSecret: (secret) => (resumeSecret = secret),
     onEnd(end, link) {
       const ending = describeHelperEnd(end);
       o.events.emit('session-ended', { reason: end.kind === 'exit' ? (goodbyeKind(end.message ?? undefined) ?? 'shell-exited') : end.kind, message: ending.message });
@@ -105,6 +107,7 @@ export async function runHelperSession(o: {
   o.sup.hold({
     link: o.first,
     token: o.token,
+    secret: () => resumeSecret,
     greet: (conn) => connect(conn, RESUME_READY_MS),
     up: (conn, c) => {
       live = conn.id;

@@ -12,6 +12,9 @@
 //                                                     friend-session.ts)
 //   friend -> helper  {"t":"keyboard","allowed":b}   whether what the helper types reaches the shell
 //                     {"t":"note","text":"..."}      something to tell the helper
+//                     {"t":"resume","secret":"..."}  64 hex digits: what a link that comes back
+//                                                     proves it knows (returning.ts); it never
+//                                                     travels outside SSH
 // Anything else (unknown type, bad JSON, a line too long) is an error value, never a throw.
 
 export const CONTROL_SUBSYSTEM = 'remote-help-control@remote-help';
@@ -20,7 +23,7 @@ export const MAX_LINE = 1024;
 export const MAX_MESSAGE = 200;
 
 export type ToFriend = { t: 'message'; text: string } | { t: 'redraw' } | { t: 'bye' } | { t: 'ack'; bytes: number };
-export type ToHelper = { t: 'keyboard'; allowed: boolean } | { t: 'note'; text: string };
+export type ToHelper = { t: 'keyboard'; allowed: boolean } | { t: 'note'; text: string } | { t: 'resume'; secret: string };
 
 export type Decoded<T> = { ok: true; msg: T } | { ok: false; reason: string };
 
@@ -64,6 +67,7 @@ export function decodeToHelper(line: string): Decoded<ToHelper> {
   if (typeof v === 'string') return { ok: false, reason: v };
   if (v.t === 'keyboard' && typeof v.allowed === 'boolean') return { ok: true, msg: { t: 'keyboard', allowed: v.allowed } };
   if (v.t === 'note' && typeof v.text === 'string') return { ok: true, msg: { t: 'note', text: cleanText(v.text, 400) } };
+  if (v.t === 'resume' && typeof v.secret === 'string' && /^[0-9a-f]{64}$/.test(v.secret)) return { ok: true, msg: { t: 'resume', secret: v.secret } };
   return { ok: false, reason: `unknown message ${JSON.stringify(String(v.t)).slice(0, 40)}` };
 }
 

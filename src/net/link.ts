@@ -5,17 +5,17 @@
 // know: callers pass it in as the greeting.
 //
 // The waiting side listens once, from the first connection to the end of the session. After the
-// first connection, anyone who connects must be the other program coming back: it says the resume
-// line (returning.ts) within 10 s, then passes the caller's greeting (SSH with the pinned keys);
-// several candidates are tried at once and each that passes is a link up, so a stranger on the
-// port never keeps the real one out for long. The dialling side dials again only when asked to
+// first connection, anyone who connects must be the other program coming back: it names the
+// session and proves it knows the session's secret (returning.ts), several candidates at once,
+// then passes the caller's greeting (SSH with the pinned keys); each that passes is a link up, so
+// a stranger on the port, even one who overheard the first connection, never keeps it out. The dialling side dials again only when asked to
 // look for the link (seek), until it gets through or is told to stop.
 import { HelpError } from '../errors';
 import { formatDuration } from '../duration';
 import type { EventLog } from '../events';
 import type { Teardown } from '../teardown';
 import type { Address } from './address';
-import { readResumeLine, resumeLine } from './returning';
+import { checkReturn, proveReturn } from './returning';
 import { Candidates, sleep, type Conn, type Greet } from './candidates';
 import { describeDialError, dial, listen, type Link } from './tcp';
 
@@ -27,8 +27,10 @@ export type { Conn, Greet } from './candidates';
 export interface HoldOptions<T> {
   /** The connection the session runs over now. */
   link: Conn;
-  /** Names the session in the resume line (returning.ts). */
+  /** Names the session when a link comes back (returning.ts). */
   token: string;
+  /** The session's resume secret, once both sides have it (null before). */
+  secret(): Buffer | null;
   greet: Greet<T>;
   up(conn: Conn, value: T): void;
   down(conn: Conn, error: string | null): void;
@@ -56,6 +58,8 @@ export class LinkSupervisor {
   private held: HoldOptions<unknown> | null = null;
   private seeking: AbortController | null = null;
   private closed = false;
+  /** Aborts on close: the greetings of connections that proved themselves. */
+  private readonly closing = new AbortController();
   private readonly release: () => void;
 
   constructor(private readonly o: { way: Way; events: EventLog; teardown: Teardown }) {
@@ -129,6 +133,7 @@ export class LinkSupervisor {
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    this.closing.abort();
     this.stopSeeking();
     this.listener?.close();
     this.candidates.dropAll();
@@ -193,11 +198,12 @@ export class LinkSupervisor {
 
   private tryReturning(conn: Conn): void {
     const h = this.held!;
-    this.candidates.greet(conn, MAX_RETURNING, async (signal) => {
-      await readResumeLine(conn.stream, h.token, signal);
+    // Only the proof races newer candidates: a connection that gave it is the other program's,
+    // and nobody can push it out while its SSH starts.
+    this.candidates.greet(conn, MAX_RETURNING, (signal) => checkReturn(conn.stream, h.token, h.secret(), signal)).then(() => {
       this.o.events.emit('connected', { remote: conn.remote, resume: true });
-      return h.greet(conn, signal);
-    }).then((value) => this.up(conn, value), () => {});
+      return h.greet(conn, this.closing.signal).then((value) => this.up(conn, value), (err: Error) => this.reject(conn, err.message));
+    }, () => {});
   }
 
   private async redial(address: Address, h: HoldOptions<unknown>, until: number, signal: AbortSignal): Promise<void> {
@@ -215,10 +221,14 @@ export class LinkSupervisor {
       }
       const conn = this.conn(link);
       if (signal.aborted || this.closed) return void conn.stream.destroy();
-      conn.stream.write(resumeLine(h.token));
-      this.o.events.emit('connected', { remote: conn.remote, resume: true });
+      const secret = h.secret();
       try {
-        const value = await this.candidates.greet(conn, 1, (stop) => h.greet(conn, stop), signal);
+        const value = await this.candidates.greet(conn, 1, async (stop) => {
+          if (!secret) throw new HelpError('protocol', 'this session cannot be resumed (its secret never arrived)');
+          await proveReturn(conn.stream, h.token, secret, stop);
+          this.o.events.emit('connected', { remote: conn.remote, resume: true });
+          return h.greet(conn, stop);
+        }, signal);
         return this.up(conn, value);
       } catch {
         await sleep(backoff, signal);

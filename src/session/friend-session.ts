@@ -42,6 +42,8 @@ export interface FriendSessionOptions {
   /** Whether the helper may type when the session starts (the friend's choice on step 6). */
   helperMayType: boolean;
   rules: FriendRules;
+  /** Sent to the helper's program on each control channel, for a link that comes back. */
+  resumeSecret?: Buffer;
   /** Starts the shared pty at the first shell, and what records the session. */
   start(size: TermSize, term: string | null): { pty: Pty; record: SessionRecord | null };
   /** Most a slow helper may hold of output before it gets a fresh screen instead. */
@@ -231,6 +233,7 @@ export function startFriendSession(o: FriendSessionOptions): FriendSession {
     );
     channel.on('data', (chunk: Buffer) => reader.push(chunk));
     tell({ t: 'keyboard', allowed: state.kind !== 'ended' && state.mayType });
+    if (o.resumeSecret) tell({ t: 'resume', secret: o.resumeSecret.toString('hex') });
   }
 
   function drop(id: number) {

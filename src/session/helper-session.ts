@@ -31,6 +31,8 @@ export interface HelperSessionOptions {
   stopSeeking?(): void;
   /** A link that is no longer the session's: close its connection. */
   drop?(link: number): void;
+  /** The friend's program sent the session's resume secret (control.ts "resume"). */
+  onResumeSecret?(secret: Buffer): void;
   /** The session is over; `link`: the live link then, to close once our last words are out. */
   onEnd(end: HelperEnd, link: number | null): void;
 }
@@ -216,6 +218,7 @@ export function startHelperSession(o: HelperSessionOptions): HelperSession {
       const d = decodeToHelper(line);
       if (!d.ok || conn !== c) return;
       if (d.msg.t === 'note') return note(d.msg.text);
+      if (d.msg.t === 'resume') return o.onResumeSecret?.(Buffer.from(d.msg.secret, 'hex'));
       if (d.msg.t === 'keyboard' && d.msg.allowed !== allowed) {
         allowed = d.msg.allowed;
         note(allowed ? 'Your friend gave you the keyboard: you can type again.'
