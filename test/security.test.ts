@@ -3,6 +3,7 @@
 // project's own handshake, then ssh2 directly, or raw bytes.
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
 import * as net from 'node:net';
 import type { Client, ClientChannel } from 'ssh2';
 import { EXIT } from '../src/errors';
@@ -292,4 +293,57 @@ test('finding 3: an eavesdropper who replays the resume line every few milliseco
   await until('the shell to answer the helper', () => friend.screen().includes('back-42'));
   await endWithHotkey(friend, shellPid);
   t.diagnostic(`${replayed} replayed connections while the friend came back`);
+});
+
+// --- Finding 7: lying acknowledgements never grow the friend's memory -------------------------
+
+/** A process's resident memory in MB (/proc/PID/status). */
+function rssMB(pid: number): number {
+  const m = /VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Number(m[1]) / 1024 : 0;
+}
+
+test('finding 7: a helper that never reads its shell but acknowledges everything keeps the friend\'s memory bounded', { timeout: 60_000 }, async (t) => {
+  const { friend, client } = await verifiedAttacker(t);
+  const control = await outcome<ClientChannel>('the control channel', (cb) => client.subsys(CONTROL_SUBSYSTEM, cb));
+  assert.ifError(control.err);
+  const { shell } = await openShell(client);
+  const started = await friend.waitEvent('session-started');
+  const before = rssMB(friend.pid);
+  shell.pause(); // reads nothing more: SSH's window closes, and the friend's side holds what it sends
+  shell.write('yes $(printf "%0100d" 0)\r');
+  let lie = 0;
+  const acks = setInterval(() => control.value!.write(JSON.stringify({ t: 'ack', bytes: (lie += 50_000_000) }) + '\n'), 10);
+  t.after(() => clearInterval(acks));
+  const samples: number[] = [];
+  for (let i = 0; i < 16; i++) {
+    await new Promise((r) => setTimeout(r, 500));
+    samples.push(rssMB(friend.pid));
+  }
+  clearInterval(acks);
+  const growth = Math.max(...samples) - before;
+  t.diagnostic(`friend RSS ${before.toFixed(1)} MB before; samples ${samples.map((s) => s.toFixed(0)).join(' ')} MB`);
+  assert.ok(growth < 80, `the friend grew by ${growth.toFixed(1)} MB in 8 s of lies`);
+  await endWithHotkey(friend, Number(started.pid));
+});
+
+// --- Finding 8: redialling backs off --------------------------------------------------------------
+
+test('finding 8: a friend whose helper was replaced by a fresh program on the same port redials a few times, not thousands', { timeout: 60_000 }, async (t) => {
+  const helper = sideFor(t, 'helper', ['helper', '--port', '0']);
+  const port = await listeningPort(helper);
+  const friend = sideFor(t, 'friend', ['friend', `127.0.0.1:${port}`]);
+  await confirmCode(friend, helper);
+  helper.kill('SIGKILL');
+  await helper.exited;
+  await friend.waitEvent('helper-lost');
+  const fresh = sideFor(t, 'fresh helper', ['helper', '--port', String(port)]);
+  await fresh.waitEvent('listening');
+  const redials = () => friend.events().filter((e) => e.event === 'reconnecting').length;
+  const from = redials();
+  await new Promise((r) => setTimeout(r, 5000));
+  const tries = redials() - from;
+  t.diagnostic(`${tries} redials in 5 s against a program that is not the helper; events log ${fs.statSync(friend.eventsFile).size} bytes`);
+  assert.ok(tries >= 1 && tries <= 6, `${tries} redials in 5 s`);
+  assert.equal(fresh.events().some((e) => e.event === 'code-shown'), false, 'the fresh helper never gets as far as a code');
 });

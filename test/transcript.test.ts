@@ -108,6 +108,19 @@ test('output past the size bound is not recorded, with one marker saying so; hel
   ]);
 });
 
+test('what the helper typed and the notes past their bound are not recorded, with one marker saying so; the ending still is', () => {
+  const t = open({ maxNoteBytes: 12 });
+  t.helperInput('ls -la\r'); // 7 bytes
+  t.marker('hello'); // 12
+  t.helperInput('rm -rf /tmp/x\r'); // past the bound
+  t.marker('another note');
+  t.output('still recorded');
+  t.close('hotkey');
+  assert.deepEqual(events(t.path).map((e) => [e[1], e[2]]), [
+    ['i', 'ls -la\r'], ['m', 'hello'], ['m', 'helper input and notes past 12 bytes not recorded'], ['o', 'still recorded'], ['m', 'session ended: hotkey'],
+  ]);
+});
+
 test('a session killed with SIGKILL leaves a transcript asciinema cat plays', { skip: noAsciinema }, async () => {
   const dir = tempDir();
   const code = `

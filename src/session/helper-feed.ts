@@ -97,9 +97,11 @@ export class HelperFeed {
   }
 
   /** Output on its way: with acks, all the helper has not received yet, wherever it is (our
-   * queue, SSH's window, the network); without, what is queued in the channel. */
+   * queue, SSH's window, the network); without, what is queued in the channel. What is queued
+   * here always counts: a helper that acknowledges more than it reads cannot make us hold more. */
   private pending(): number {
-    return this.acked === null ? this.o.channel.writableLength : Math.max(0, this.sent - this.acked);
+    const queued = this.o.channel.writableLength;
+    return this.acked === null ? queued : Math.max(queued, this.sent - this.acked);
   }
 
   private keepsUp(): boolean {

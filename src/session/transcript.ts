@@ -27,8 +27,10 @@ export interface TranscriptOptions {
   term: string;
   /** e.g. "remote-help session with alice@laptop" */
   title: string;
-  /** Output recorded at most; helper input and markers are always recorded. Default 50 MiB. */
+  /** Output recorded at most (DEFAULT_MAX_OUTPUT_BYTES). */
   maxOutputBytes?: number;
+  /** Most bytes of helper input and markers kept (DEFAULT_MAX_NOTE_BYTES). */
+  maxNoteBytes?: number;
   /** Milliseconds since the epoch (tests pass a fake clock). */
   now?: () => number;
   env?: NodeJS.ProcessEnv;
@@ -50,6 +52,9 @@ export interface Transcript {
 }
 
 export const DEFAULT_MAX_OUTPUT_BYTES = 50 * 1024 * 1024;
+/** What the helper typed and the notes together are kept up to this: a helper cannot fill the
+ * friend's disk by pasting either. */
+export const DEFAULT_MAX_NOTE_BYTES = 10 * 1024 * 1024;
 export const ENDED = 'session ended: ';
 export const TRANSCRIPT_NAME = /^session-\d{8}-\d{6}-\d+(-\d+)?\.cast$/;
 
@@ -94,6 +99,19 @@ function recorder(fd: number, file: string, note: string | null, start: number, 
   let size = 0; // bytes of whole lines written: a failed write is cut back to here
   let outputBytes = 0;
   let capped = false;
+  const maxNotes = o.maxNoteBytes ?? DEFAULT_MAX_NOTE_BYTES;
+  let noteBytes = 0;
+  let notesCapped = false;
+  /** Whether a helper-input or marker event of this size still fits; says so once when not. */
+  const notesFit = (bytes: number) => {
+    if (!notesCapped && noteBytes + bytes <= maxNotes) {
+      noteBytes += bytes;
+      return true;
+    }
+    if (!notesCapped) event('m', `helper input and notes past ${megabytes(maxNotes)} not recorded`);
+    notesCapped = true;
+    return false;
+  };
   let last = 0;
 
   const line = (text: string) => {
@@ -151,13 +169,13 @@ function recorder(fd: number, file: string, note: string | null, start: number, 
     },
     helperInput(data) {
       const text = typeof data === 'string' ? data : inText.write(Buffer.from(data.buffer, data.byteOffset, data.byteLength));
-      if (text) event('i', text);
+      if (text && notesFit(Buffer.byteLength(text))) event('i', text);
     },
     resize(s) {
       event('r', `${s.cols}x${s.rows}`);
     },
     marker(label) {
-      event('m', label);
+      if (notesFit(Buffer.byteLength(label))) event('m', label);
     },
     close(reason) {
       const rest = outText.end();
