@@ -6,7 +6,8 @@ import { openEventLog, type EventLog } from './events';
 import { DEFAULT_TIMEOUTS } from './net/verify';
 import { DEFAULT_PORT, parseAddress, parsePort } from './net/address';
 import { fileMemory } from './app/memory';
-import { listTranscripts, replayTranscript } from './app/transcripts';
+import { replayTranscript } from './app/replay';
+import { listTranscripts } from './app/transcripts';
 import { run, type Run } from './app/run';
 import { processTerminal } from './app/terminal';
 import { Teardown } from './teardown';
@@ -104,13 +105,14 @@ export function buildProgram(start: (o: StartOptions) => void): Command {
     .argument('<file>', 'a transcript (see: remote-help transcripts)')
     .option('--speed <n>', 'play faster (2) or slower (0.5)', positiveArg, 1)
     .option('--max-idle <seconds>', 'shorten longer pauses to this', secondsArg, 2)
-    .option('--markers', 'also show what remote-help noted (helper connected, keyboard taken, ...) between the output')
+    .option('--markers', 'also show what remote-help noted (helper connected, keyboard taken, ...) on the last row, and list it at the end')
+    .option('--keys', 'also show what the helper typed (even at a password prompt) on the last row, and list it at the end')
     .option('--instant', 'no pauses at all')
     .option('--no-wait', 'the same as --instant')
-    .action((file: string, opts: { speed: number; maxIdle: number; markers?: boolean; instant?: boolean; wait: boolean }) => {
+    .action((file: string, opts: { speed: number; maxIdle: number; markers?: boolean; keys?: boolean; instant?: boolean; wait: boolean }) => {
       // A bad FILE throws a usage HelpError here, before playing starts; errors while playing
       // reach the uncaughtException handler in main().
-      void replayTranscript(file, { speed: opts.speed, maxIdle: opts.maxIdle, markers: Boolean(opts.markers), instant: Boolean(opts.instant) || !opts.wait });
+      void replayTranscript(file, { speed: opts.speed, maxIdle: opts.maxIdle, markers: Boolean(opts.markers), keys: Boolean(opts.keys), instant: Boolean(opts.instant) || !opts.wait });
     });
   return program;
 }

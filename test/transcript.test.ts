@@ -8,7 +8,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as pty from 'node-pty';
 import { openTranscript, transcriptDirs, type Transcript, type TranscriptOptions } from '../src/session/transcript';
-import { BIN, ROOT, tempDir } from './harness';
+import { BIN, ROOT, screenText, tempDir } from './harness';
+import { VirtualScreen } from '../src/session/screen';
 
 const ASCIINEMA = '/usr/bin/asciinema';
 const noAsciinema = fs.existsSync(ASCIINEMA) ? false : `${ASCIINEMA} is not installed (CI installs it: apt-get install asciinema)`;
@@ -235,17 +236,33 @@ test('remote-help transcripts lists them newest first, with the end reason, and 
   assert.equal(blocks[3], `${path.join(dir, 'session-20260101-000000-1.cast')}: damaged (it does not start like a transcript)\n`);
 });
 
-test('remote-help replay FILE --instant plays the output and says how it ended; --markers shows markers', () => {
+test('remote-help replay FILE --instant plays the output and says how it ended; --markers and --keys list the notes and what the helper typed', () => {
   const t = open();
   t.marker('helper connected: alice@laptop');
   t.output('hello from the shell\r\n');
-  t.helperInput('secret-looking input');
+  t.helperInput('secret-looking input\r');
   t.close('hotkey');
   const r = cli(['replay', t.path, '--instant'], {});
   assert.equal(r.status, 0, r.stderr);
-  assert.equal(r.stdout, 'hello from the shell\r\n\x1b[0m\x1b[?25h\r\nEnd of transcript: hotkey\n');
-  const m = cli(['replay', t.path, '--no-wait', '--markers'], {});
-  assert.match(m.stdout, /^\r\n\x1b\[2m\[remote-help: helper connected: alice@laptop\]\x1b\[22m\r\nhello from the shell/);
+  assert.match(r.stdout, /hello from the shell/);
+  assert.ok(r.stdout.endsWith('\x1b[0m\x1b[?25h\r\nEnd of transcript: hotkey\n'), JSON.stringify(r.stdout.slice(-80)));
+  assert.doesNotMatch(r.stdout, /secret-looking|helper connected/, 'without --markers and --keys, neither is shown');
+  const m = cli(['replay', t.path, '--no-wait', '--markers', '--keys'], { LANG: 'C' });
+  assert.match(m.stdout, /remote-help noted:\n {2}\d:\d\d {2}helper connected: alice@laptop\n {2}\d:\d\d {2}session ended: hotkey\n/);
+  assert.match(m.stdout, /What the helper typed:\n {2}\d:\d\d {2}secret-looking input<Enter>\nEnd of transcript: hotkey\n$/);
+});
+
+test('replay paints through a virtual screen: recorded clipboard writes, titles and terminal queries never reach the terminal', () => {
+  const t = open();
+  t.output('before\x1b]52;c;ZXZpbA==\x07\x1b]0;pwned\x07\x1bP$qm\x1b\\\x1b[6n after\r\n');
+  t.helperInput('\x1b]0;typed title\x07\r');
+  t.close('hotkey');
+  const r = cli(['replay', t.path, '--instant', '--keys'], {});
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, /before after/);
+  for (const raw of ['\x1b]52', '\x1b]0;', '\x1bP$q', '\x1b[6n'])
+    assert.ok(!r.stdout.includes(raw), `${JSON.stringify(raw)} reached the terminal: ${JSON.stringify(r.stdout)}`);
+  assert.match(r.stdout, /⎋\]0;typed title\^G⏎/, 'what the helper typed is shown, escapes spelled out');
 });
 
 test('replay keeps the timing, with long pauses cut to --max-idle and --speed applied', () => {
@@ -257,7 +274,10 @@ test('replay keeps the timing, with long pauses cut to --max-idle and --speed ap
   const r = cli(['replay', t.path, '--max-idle', '0.4', '--speed', '2'], {});
   const took = Date.now() - started;
   assert.equal(r.status, 0, r.stderr);
-  assert.match(r.stdout, /^ab/);
+  const shown = new VirtualScreen({ cols: 80, rows: 40 }); // taller than what is painted: nothing scrolls away
+  shown.write(r.stdout);
+  assert.equal(screenText(shown).split('\n')[0], 'ab', 'the screen shows what was recorded');
+  shown.dispose();
   assert.ok(took >= 400, `two pauses of 0.4 s at speed 2 take 0.4 s, took ${took} ms`);
   assert.ok(took < 5000, `pauses are capped, took ${took} ms`);
 });
@@ -276,7 +296,9 @@ test('Ctrl-C stops replay cleanly: colours reset, cursor shown, exit 0', async (
   child.kill('SIGINT');
   const status = await new Promise((r) => child.on('exit', (c) => r(c)));
   assert.equal(status, 0, err);
-  assert.equal(out, '\x1b[31mfirst\r\n\x1b[0m\x1b[?25h\r\n');
+  assert.match(out, /first/);
+  assert.ok(out.endsWith('\x1b[0m\x1b[?25h\r\n'), `colours reset and the cursor shown last: ${JSON.stringify(out.slice(-40))}`);
+  assert.doesNotMatch(out, /never shown|End of transcript/);
 });
 
 test('replay of a missing or non-transcript file exits 2 with a plain message, no stack trace', () => {

@@ -1,9 +1,8 @@
-// `remote-help transcripts` (what is kept, newest first) and `remote-help replay FILE` (play one
-// back with its timing). Both read files written by src/session/transcript.ts, and both expect
-// them to be cut short: a session killed mid-write leaves a last line that is not whole.
+// `remote-help transcripts`: what is kept, newest first; and reading transcript files, which
+// `remote-help replay` (replay.ts) shares. Files come from src/session/transcript.ts and may be cut
+// short: a session killed mid-write leaves a last line that is not whole.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import * as readline from 'node:readline';
 import { HelpError } from '../errors';
 import { formatDuration } from '../duration';
 import { ENDED, TRANSCRIPT_NAME, transcriptDirs } from '../session/transcript';
@@ -70,76 +69,14 @@ function summarize(file: string): Summary | string {
   }
 }
 
-export interface ReplayOptions {
-  speed: number;
-  /** Longest pause shown, in seconds (at speed 1). */
-  maxIdle: number;
-  markers: boolean;
-  /** No pauses at all (tests, or to see how it ended). */
-  instant: boolean;
-}
-
-/**
- * Checks FILE at once (a HelpError with exit status 2 when it is missing or not a transcript),
- * then plays it to `out`. Ctrl-C stops it cleanly. Helper input is not shown: its echo is in the
- * output. Markers go between output only with --markers, since inline lines would break a
- * full-screen program's picture.
- */
-export function replayTranscript(file: string, o: ReplayOptions, out: NodeJS.WriteStream = process.stdout): Promise<void> {
-  const { fd, headerBytes, header } = openForReplay(file);
-  if (out.isTTY && (out.columns < header.width || out.rows < header.height))
-    process.stderr.write(`This was recorded at ${header.width}x${header.height}; this terminal is ${out.columns}x${out.rows}, so it may look garbled.\n`);
-  const input = fs.createReadStream('', { fd, start: headerBytes });
-  const lines = readline.createInterface({ input, crlfDelay: Infinity });
-  let stopped = false;
-  let wake = () => {};
-  let timer: NodeJS.Timeout | undefined;
-  const onInterrupt = () => {
-    stopped = true;
-    clearTimeout(timer);
-    wake();
-  };
-  process.on('SIGINT', onInterrupt);
-  const write = (s: string) => (out.write(s) ? Promise.resolve() : new Promise<void>((r) => out.once('drain', r)));
-  const play = async () => {
-    const t0 = performance.now();
-    let due = 0; // when (ms after t0) the next thing shown is due
-    let shownAt = 0; // the recorded time of the last thing shown
-    let ended = STILL_RUNNING;
-    for await (const text of lines) {
-      if (stopped) break;
-      const e = parseEvent(text);
-      if (!e) continue; // a half-written last line: the session was killed
-      const [t, code, data] = e;
-      if (code === 'm' && data.startsWith(ENDED)) ended = data.slice(ENDED.length);
-      const shown = code === 'o' ? data : code === 'm' && o.markers ? `\r\n\x1b[2m[remote-help: ${printable(data)}]\x1b[22m\r\n` : '';
-      if (!shown) continue;
-      due += (Math.min(Math.max(0, t - shownAt), o.maxIdle) * 1000) / o.speed;
-      shownAt = t;
-      const wait = due - (performance.now() - t0);
-      if (!o.instant && wait > 1) await new Promise<void>((r) => ((wake = r), (timer = setTimeout(r, wait))));
-      if (stopped) break;
-      await write(shown);
-    }
-    // Whatever state the recorded programs left the terminal in: plain colours, a visible cursor.
-    await write('\x1b[0m\x1b[?25h\r\n');
-    if (!stopped) await write(`End of transcript: ${ended === STILL_RUNNING ? ended : printable(ended)}\n`);
-  };
-  return play().finally(() => {
-    process.off('SIGINT', onInterrupt);
-    lines.close();
-    input.destroy();
-  });
-}
-
-interface Header {
+export interface Header {
   width: number;
   height: number;
   timestamp?: unknown;
   title?: unknown;
 }
 
-function openForReplay(file: string): { fd: number; headerBytes: number; header: Header } {
+export function openForReplay(file: string): { fd: number; headerBytes: number; header: Header } {
   let fd: number | null = null;
   try {
     fd = fs.openSync(file, 'r');
@@ -171,7 +108,7 @@ function parseHeader(line: string): Header | null {
   }
 }
 
-function parseEvent(line: string): [number, string, string] | null {
+export function parseEvent(line: string): [number, string, string] | null {
   try {
     const e = JSON.parse(line);
     return Array.isArray(e) && e.length === 3 && typeof e[0] === 'number' && typeof e[1] === 'string' && typeof e[2] === 'string' ? e as [number, string, string] : null;
@@ -181,7 +118,7 @@ function parseEvent(line: string): [number, string, string] | null {
 }
 
 /** Titles and markers hold names the helper chose: no control characters reach the terminal. */
-function printable(s: string): string {
+export function printable(s: string): string {
   return s.replace(/[\x00-\x1f\x7f-\x9f]/g, '?');
 }
 
