@@ -26,6 +26,7 @@ export type EventName =
   | 'reconnecting'
   | 'relinked'
   | 'session-ended'
+  | 'leftovers'
   | 'failed'
   | 'log';
 

@@ -15,7 +15,8 @@ import { proveReturn, resumeLine, resumeToken } from '../src/net/returning';
 import { dial } from '../src/net/tcp';
 import { handshakeOn } from '../src/net/verify';
 import { collect, dialHandshake, identity, outcome, sshClient, TIMEOUTS, within, type Attack } from './attacker';
-import { confirmCode, listeningPort, sessionProcesses, sideFor, startSide, until, type Side } from './harness';
+import { confirmCode, connectedPairWith, listeningPort, sessionProcesses, sideFor, startSide, tempDir, until, type Side } from './harness';
+import { cgroup2Mount } from '../src/session/cgroup';
 
 const HOTKEY = Buffer.from([0x1b, 0x03]);
 /** Escape sequences a hostile peer would like on the other person's terminal: a clipboard write
@@ -346,4 +347,54 @@ test('finding 8: a friend whose helper was replaced by a fresh program on the sa
   t.diagnostic(`${tries} redials in 5 s against a program that is not the helper; events log ${fs.statSync(friend.eventsFile).size} bytes`);
   assert.ok(tries >= 1 && tries <= 6, `${tries} redials in 5 s`);
   assert.equal(fresh.events().some((e) => e.event === 'code-shown'), false, 'the fresh helper never gets as far as a code');
+});
+
+// --- Finding 6: what escapes the shell's session still dies, or is named ---------------------------
+
+const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+test('finding 6: `setsid` and `setsid -f` jobs of the helper die with the session; what got out of its cgroup too, and a new cron file, are named to the friend', { timeout: 60_000 }, async (t) => {
+  const { friend, helper } = await connectedPairWith({ t });
+  const dir = tempDir();
+  const cron = `/etc/cron.d/remote-help-test-${process.pid}`;
+  const root = process.getuid?.() === 0;
+  const mount = cgroup2Mount();
+  t.after(() => fs.rmSync(cron, { force: true }));
+  helper.write(`setsid sleep 600 & echo $! > ${dir}/a; setsid -f sh -c 'echo $$ > ${dir}/b; exec sleep 601'; echo launched-$((3*3))\r`);
+  await friend.waitFor('launched-9');
+  const a = await until('the setsid job', () => Number(fs.readFileSync(`${dir}/a`, 'utf8')) || undefined).catch(() => 0);
+  const b = await until('the setsid -f job', () => (fs.existsSync(`${dir}/b`) && Number(fs.readFileSync(`${dir}/b`, 'utf8'))) || undefined);
+  // A root helper can leave the cgroup too, and schedule jobs: those are for the friend to know.
+  let c = 0;
+  if (root && mount) {
+    helper.write(`setsid -f sh -c 'echo $$ > ${mount}/cgroup.procs; echo $$ > ${dir}/c; exec sleep 602'; touch ${cron}; echo out-$((4*4))\r`);
+    await friend.waitFor('out-16');
+    c = await until('the job out of the cgroup', () => (fs.existsSync(`${dir}/c`) && Number(fs.readFileSync(`${dir}/c`, 'utf8'))) || undefined);
+    t.after(() => alive(c) && process.kill(c, 'SIGKILL'));
+  }
+  friend.write(HOTKEY);
+  await within('the friend to exit', friend.exited);
+  for (const pid of [a, b].filter(Boolean)) {
+    await until(`${pid} to die`, () => !alive(pid), 3000).catch(() => {});
+    if (alive(pid)) {
+      // Only where no cgroup could be made: then it must at least be named.
+      assert.ok(!root || !mount, `pid ${pid} got away although a cgroup could be made`);
+      assert.match(friend.output(), new RegExp(`sleep \\(${pid}\\)`));
+      process.kill(pid, 'SIGKILL');
+    }
+  }
+  if (c) {
+    const left = friend.events().find((e) => e.event === 'leftovers');
+    assert.ok(left, 'the friend is told what is left');
+    assert.match(String(left.text), new RegExp(`sleep \\(${c}\\)`));
+    assert.match(String(left.text), new RegExp(cron.replace(/[.]/g, '\\.')));
+    assert.match(friend.output().replace(/\s+/g, ' '), /still running: .*sleep/);
+  }
 });

@@ -2,6 +2,7 @@
 // (the verified one first, then any that come back); each gets the SSH server (ssh-friend.ts),
 // whose shell goes to the shared session (friend-session.ts). At the end, the helper's link hears
 // why (goodbye.ts) before it closes, and the person reads what happened.
+import * as os from 'node:os';
 import { AGAIN, HelpError, type Ending } from '../errors';
 import type { EventLog, EventName } from '../events';
 import { GOODBYE } from '../net/goodbye';
@@ -11,6 +12,7 @@ import type { Info } from '../net/messages';
 import { serveFriend, type FriendServer } from '../net/ssh-friend';
 import type { ServerChannel } from 'ssh2';
 import { startFriendSession, type EndReason, type HelperLink } from '../session/friend-session';
+import { changedSince, describeLeftovers, jobPlaces, orphansSince } from '../session/leftovers';
 import { spawnShell } from '../session/pty';
 import { openTranscript, type Transcript } from '../session/transcript';
 import type { Teardown } from '../teardown';
@@ -35,6 +37,8 @@ const SHELL_WAIT_MS = 30_000;
 /** ...and sooner on a connection that comes back. */
 const RESUME_SHELL_WAIT_MS = 10_000;
 
+/** How long after the kill the end looks for what got away. */
+const LEFTOVER_CHECK_MS = 150;
 /** At most one refused request is told to the friend in this long. */
 const REFUSED_EVERY_MS = 1000;
 
@@ -62,6 +66,7 @@ export function runFriendSession(o: {
   const resumeSecret = newResumeSecret();
   const served = new Map<number, Served>();
   let transcript: Transcript | null = null;
+  let startedAt: number | null = null;
   let transcriptNote = '';
   let resolve!: (v: Ending) => void;
   const ended = new Promise<Ending>((r) => (resolve = r));
@@ -73,6 +78,7 @@ export function runFriendSession(o: {
     resumeSecret,
     rules: { windowMs: o.reconnectWindowMs, firstShellMs: SHELL_WAIT_MS },
     start(size, term) {
+      startedAt = Date.now();
       const pty = spawnShell(size, o.terminal.term);
       o.teardown.add('shared shell', () => pty.kill(), { first: true });
       const t = openTranscript({ size, term: term ?? o.terminal.term, title: `remote-help session with ${helperName}` });
@@ -199,7 +205,13 @@ export function runFriendSession(o: {
     for (const [id, l] of served) void l.server.end(id === link && reason !== 'helper-left');
     const where = transcript ? `A record of the session is in ${transcript.path} (remote-help replay shows it).` : transcriptNote;
     const base = ENDINGS[reason];
-    resolve(where ? { ...base, message: `${base.message} ${where}` } : base);
+    // What got away from the kill, if anything, once the kill has had a moment to land.
+    const left = () => (startedAt === null ? '' : describeLeftovers(orphansSince(startedAt), changedSince(startedAt, jobPlaces(os.homedir()))));
+    setTimeout(() => {
+      const extra = left();
+      if (extra) o.events.emit('leftovers', { text: extra });
+      resolve({ ...base, message: [base.message, extra, where].filter(Boolean).join(' ') });
+    }, LEFTOVER_CHECK_MS);
   }
 
   return { ended, stop: (reason) => session.stop(reason) };

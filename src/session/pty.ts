@@ -3,6 +3,7 @@
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as nodePty from 'node-pty';
+import { inGroup, makeShellGroup, sweepShellGroups } from './cgroup';
 import { killSession } from './processes';
 import type { TermSize } from './size';
 
@@ -12,7 +13,8 @@ export interface Pty {
   onExit(cb: (code: number, signal: number) => void): void;
   write(data: Buffer | string): void;
   resize(size: TermSize): void;
-  /** Kills the shell and every process it started (its whole session). */
+  /** Kills the shell and every process it started (its session and, where there is one, its
+   * cgroup: cgroup.ts). */
   kill(): void;
 }
 
@@ -30,7 +32,10 @@ export function loginShell(): { file: string; args: string[] } {
 }
 
 export function spawnShell(size: TermSize, term: string): Pty {
-  const shell = loginShell();
+  const login = loginShell();
+  sweepShellGroups(); // what a crashed remote-help left
+  const group = makeShellGroup();
+  const shell = group ? inGroup(group.procs, login.file, login.args) : login;
   const env = { ...process.env, TERM: term, REMOTE_HELP_SESSION: '1' } as Record<string, string>;
   const p = nodePty.spawn(shell.file, shell.args, {
     name: term,
@@ -54,12 +59,14 @@ export function spawnShell(size: TermSize, term: string): Pty {
     kill: () => {
       if (killed) return;
       killed = true;
+      group?.kill();
       killSession(p.pid, 'SIGKILL');
       try {
         p.kill('SIGKILL');
       } catch {
         // already gone
       }
+      group?.remove();
     },
   };
 }
