@@ -3,6 +3,7 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { EXIT, HelpError, toHelpError, type Ending } from './errors';
 import { openEventLog, type EventLog } from './events';
+import { LINGER_MAX_MS } from './net/goodbye';
 import { DEFAULT_TIMEOUTS } from './net/verify';
 import { DEFAULT_PORT, parseAddress, parsePort } from './net/address';
 import { fileMemory } from './app/memory';
@@ -162,8 +163,8 @@ function report(e: Ending): void {
   process.stderr.write(lines.join('\n') + '\n');
 }
 
-/** How long the teardown's slow steps (a goodbye on its way out) may keep the process. */
-const TEARDOWN_MS = 3000;
+/** How long the teardown's slow steps (a goodbye on its way out: goodbye.ts) may keep the process. */
+const TEARDOWN_MS = LINGER_MAX_MS + 1000;
 /** How long a session has to end itself after an unexpected error before we leave anyway. */
 const FAIL_MS = 1000;
 

@@ -3,9 +3,9 @@ import { test } from 'node:test';
 import { EXIT } from '../src/errors';
 import { RUNS, runs } from './ending';
 
-test(`the shell's exit after a flood ends both sides as the shell ending, ${RUNS} runs`, { timeout: 170_000 }, (t) =>
+test(`the shell's exit after a flood ends both sides as the shell ending, ${RUNS} runs`, { timeout: 280_000 }, (t) =>
   runs(t, async (friend, helper) => {
-    friend.write('yes | head -c 3000000; exit\r');
+    friend.write('yes | head -c 1000000; exit\r');
     await helper.waitFor(/(y\r*\n){200}/, 10_000);
     helper.starve();
   }, {

@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import { EXIT } from '../src/errors';
 import { flood, HOTKEY, RUNS, runs } from './ending';
 
-test(`the friend's Ctrl-Alt-C under a flood reaches the helper as the friend's ending, ${RUNS} runs`, { timeout: 170_000 }, (t) =>
+test(`the friend's Ctrl-Alt-C under a flood reaches the helper as the friend's ending, ${RUNS} runs`, { timeout: 280_000 }, (t) =>
   runs(t, async (friend, helper) => {
     await flood(friend, helper, helper);
     friend.write(HOTKEY);

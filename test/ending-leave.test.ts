@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import { EXIT } from '../src/errors';
 import { flood, RUNS, runs } from './ending';
 
-test(`the helper's ~. under a flood reaches the friend as the helper leaving, ${RUNS} runs`, { timeout: 170_000 }, (t) =>
+test(`the helper's ~. under a flood reaches the friend as the helper leaving, ${RUNS} runs`, { timeout: 280_000 }, (t) =>
   runs(t, async (friend, helper) => {
     await flood(friend, helper, friend);
     helper.write('\r~.');

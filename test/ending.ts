@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { connectedPairWith, sessionProcesses, until, type Side } from './harness';
 
 export const RUNS = 30;
-const AT_ONCE = 5;
+const AT_ONCE = 3;
 export const HOTKEY = '\x1b\x03';
 
 export interface Expected {

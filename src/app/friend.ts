@@ -12,7 +12,7 @@ import type { Info } from '../net/messages';
 import { serveFriend, type FriendServer } from '../net/ssh-friend';
 import type { ServerChannel } from 'ssh2';
 import { startFriendSession, type EndReason, type HelperLink } from '../session/friend-session';
-import { changedSince, describeLeftovers, jobPlaces, orphansSince } from '../session/leftovers';
+import { changedSince, describeLeftovers, jobPlaces, taggedProcesses } from '../session/leftovers';
 import { spawnShell } from '../session/pty';
 import { openTranscript, type Transcript } from '../session/transcript';
 import type { Teardown } from '../teardown';
@@ -206,7 +206,7 @@ export function runFriendSession(o: {
     const where = transcript ? `A record of the session is in ${transcript.path} (remote-help replay shows it).` : transcriptNote;
     const base = ENDINGS[reason];
     // What got away from the kill, if anything, once the kill has had a moment to land.
-    const left = () => (startedAt === null ? '' : describeLeftovers(orphansSince(startedAt), changedSince(startedAt, jobPlaces(os.homedir()))));
+    const left = () => (startedAt === null ? '' : describeLeftovers(taggedProcesses(), changedSince(startedAt, jobPlaces(os.homedir()))));
     setTimeout(() => {
       const extra = left();
       if (extra) o.events.emit('leftovers', { text: extra });

@@ -1,42 +1,38 @@
-// What a session may have left behind when it ended, for the friend to know. A process that left
-// the shell's session and cgroup and was orphaned (`setsid -f`, a double fork, a root helper
-// moving it out of the cgroup) now has init, or a "subreaper" above this program (a user's
-// systemd, a terminal), as its parent; one started during the session is most likely the helper's. And a root helper can leave
-// scheduled jobs: cron and at entries, systemd timers, which run later on their own.
+// What a session may have left behind when it ended, for the friend to know. Every process of the
+// session carries a tag in its environment (pty.ts); one still running after the kill left the
+// shell's session and cgroup (a root helper can move a process out of the cgroup). And a root
+// helper can leave scheduled jobs: cron and at entries, systemd timers, which run later on their
+// own.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
-/** /proc counts process start times in clock ticks of this length (USER_HZ, 100 on Linux). */
-const TICK_MS = 10;
+/** The environment variable every process of the session inherits, and its value here. */
+export const SESSION_TAG = 'REMOTE_HELP_SESSION';
+export const sessionTag = (pid = process.pid) => `${pid}`;
 
 export interface Leftover {
   pid: number;
   name: string;
 }
 
-/** Orphaned processes started at or after `sinceMs`: their parent is init or one of this
- * program's ancestors (where orphans go), never this program itself. */
-export function orphansSince(sinceMs: number): Leftover[] {
-  const boot = bootTimeMs();
-  if (boot === null) return [];
-  const adopters = ancestors();
+/** Processes still running that carry this session's tag in their environment (readable as root,
+ * or for processes of the same user): the shell's kill missed them. */
+export function taggedProcesses(tag = sessionTag()): Leftover[] {
+  const needle = Buffer.from(`\0${SESSION_TAG}=${tag}\0`);
+  const first = Buffer.from(`${SESSION_TAG}=${tag}\0`);
   const found: Leftover[] = [];
   for (const name of safeReaddir('/proc')) {
     if (!/^\d+$/.test(name) || Number(name) === process.pid) continue;
-    let line: string;
     try {
-      line = fs.readFileSync(`/proc/${name}/stat`, 'utf8');
+      const env = fs.readFileSync(`/proc/${name}/environ`);
+      if (!env.includes(needle) && !env.subarray(0, first.length).equals(first)) continue;
+      const stat = fs.readFileSync(`/proc/${name}/stat`, 'utf8');
+      const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+      if (state === 'Z' || state === 'X') continue;
+      found.push({ pid: Number(name), name: stat.slice(stat.indexOf(' (') + 2, stat.lastIndexOf(')')) });
     } catch {
-      continue; // gone meanwhile
+      // gone meanwhile, or not ours to read
     }
-    const open = line.indexOf(' (');
-    const close = line.lastIndexOf(')');
-    const fields = line.slice(close + 1).trim().split(/\s+/);
-    // fields[0] is stat field 3 (state), fields[1] field 4 (ppid), fields[19] field 22 (starttime)
-    const [state, ppid, start] = [fields[0], Number(fields[1]), Number(fields[19])];
-    if (!adopters.has(ppid) || state === 'Z' || state === 'X' || !Number.isFinite(start)) continue;
-    if (boot + start * TICK_MS < sinceMs - 1000) continue; // a second of slack for the clock's rounding
-    found.push({ pid: Number(name), name: line.slice(open + 2, close) });
   }
   return found;
 }
@@ -73,36 +69,11 @@ export function describeLeftovers(orphans: Leftover[], jobs: string[]): string {
   const parts: string[] = [];
   if (orphans.length > 0) {
     const list = orphans.slice(0, 8).map((p) => `${printable(p.name)} (${p.pid})`).join(', ');
-    parts.push(`These programs started during the session are still running: ${list}${orphans.length > 8 ? ', ...' : ''}.`);
+    parts.push(`These programs of the session are still running: ${list}${orphans.length > 8 ? ', ...' : ''}.`);
   }
   if (jobs.length > 0) parts.push(`These scheduled-job files changed during the session: ${jobs.slice(0, 8).join(', ')}${jobs.length > 8 ? ', ...' : ''}.`);
   if (parts.length === 0) return '';
   return `${parts.join(' ')} Ask someone you trust to check them.`;
-}
-
-/** init and every process above this one (pid 1 first, this process excluded). */
-function ancestors(): Set<number> {
-  const found = new Set<number>([1]);
-  let pid = process.ppid;
-  for (let i = 0; i < 64 && pid > 1 && !found.has(pid); i++) {
-    found.add(pid);
-    try {
-      const line = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-      pid = Number(line.slice(line.lastIndexOf(')') + 1).trim().split(/\s+/)[1]);
-    } catch {
-      break;
-    }
-  }
-  return found;
-}
-
-function bootTimeMs(): number | null {
-  try {
-    const m = /^btime (\d+)$/m.exec(fs.readFileSync('/proc/stat', 'utf8'));
-    return m ? Number(m[1]) * 1000 : null;
-  } catch {
-    return null;
-  }
 }
 
 function safeReaddir(dir: string): string[] {

@@ -4,6 +4,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as nodePty from 'node-pty';
 import { inGroup, makeShellGroup, sweepShellGroups } from './cgroup';
+import { SESSION_TAG, sessionTag } from './leftovers';
 import { killSession } from './processes';
 import type { TermSize } from './size';
 
@@ -36,7 +37,9 @@ export function spawnShell(size: TermSize, term: string): Pty {
   sweepShellGroups(); // what a crashed remote-help left
   const group = makeShellGroup();
   const shell = group ? inGroup(group.procs, login.file, login.args) : login;
-  const env = { ...process.env, TERM: term, REMOTE_HELP_SESSION: '1' } as Record<string, string>;
+  // Every process of the session inherits this tag unless it clears its environment on purpose:
+  // at the end, any still running is named to the friend (leftovers.ts).
+  const env = { ...process.env, TERM: term, [SESSION_TAG]: sessionTag() } as Record<string, string>;
   const p = nodePty.spawn(shell.file, shell.args, {
     name: term,
     cols: size.cols,
