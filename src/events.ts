@@ -8,6 +8,7 @@ export type EventName =
   | 'connected'
   | 'rejected-connection'
   | 'code-shown'
+  | 'another-peer'
   | 'code-checked'
   | 'confirmed'
   | 'peer-confirmed'

@@ -398,3 +398,32 @@ test('finding 6: `setsid` and `setsid -f` jobs of the helper die with the sessio
     assert.match(friend.output().replace(/\s+/g, ' '), /still running: .*sleep/);
   }
 });
+
+// --- Finding 9: the first stranger to finish a handshake does not take the waiting port -----------
+
+test('finding 9: a stranger who reaches a code first does not keep the friend out: the helper is told, and the code the friend reads picks the friend', { timeout: 60_000 }, async (t) => {
+  const helper = sideFor(t, 'helper', ['helper', '--port', '0']);
+  const port = await listeningPort(helper);
+  const mallory = await dialHandshake(port, 'friend');
+  t.after(() => mallory.link.stream.destroy());
+  await helper.waitFor('Connected to mallory on attacker');
+  const friend = sideFor(t, 'friend', ['friend', `127.0.0.1:${port}`]);
+  const shown = await friend.waitEvent('code-shown');
+  const another = await helper.waitEvent('another-peer');
+  assert.notEqual(shown.code, mallory.verifying.code);
+  await helper.waitFor('Also connected: ');
+  helper.write(`${String(shown.code).toLowerCase()}\r`); // what the friend reads aloud
+  await helper.waitFor('Ask your friend to press y');
+  friend.write('y\r');
+  const started = await friend.waitEvent('session-started');
+  await within('mallory to be turned away', mallory.verifying.finished.then(() => false, () => true));
+  const confirmed = helper.events().find((e) => e.event === 'confirmed');
+  assert.equal(confirmed?.remote, another.remote, 'the helper confirmed the friend, who connected second');
+  // The helper's keys count once the shell has spoken (helper-session.ts): wait for its prompt.
+  await until('the prompt on the helper\'s side', () => /To leave: press Enter, then type ~\.[^]*\S/.test(helper.output())).catch((e) => {
+    throw new Error(`${e.message}: ${JSON.stringify(helper.output().slice(-600))}`);
+  });
+  helper.write('echo it-is-you-$((5*5))\r');
+  await friend.waitFor('it-is-you-25');
+  await endWithHotkey(friend, Number(started.pid));
+});

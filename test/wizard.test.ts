@@ -49,7 +49,7 @@ test('the helper side connects only after both the typed code matched and the fr
   const start: WizardState = { ...initialState({ role: 'helper' }), step: 5, code: 'Q7CED' };
   const a = run(start, [{ type: 'codeTyped', matches: true }]);
   assert.equal(a.s.step, 5);
-  assert.deepEqual(a.effects, [{ type: 'confirm' }]);
+  assert.deepEqual(a.effects, [{ type: 'confirm', which: 0 }]);
   const b = run(a.s, [{ type: 'peerConfirmed' }]);
   assert.equal(b.s.step, 6);
 });
@@ -61,7 +61,24 @@ test('the friend proceeds only on their own y, never because the helper confirme
   assert.deepEqual(a.effects, []);
   const b = run(a.s, [{ type: 'pressY' }]);
   assert.equal(b.s.step, 6);
-  assert.deepEqual(b.effects, [{ type: 'confirm' }]);
+  assert.deepEqual(b.effects, [{ type: 'confirm', which: 0 }]);
+});
+
+test('two computers reached a code on the waiting side: both are named, and the code the friend reads picks one', () => {
+  let s: WizardState = { ...initialState({ role: 'helper' }), step: 5, code: 'AAAAA', peer: { user: 'mallory', host: 'attacker' } };
+  s = step(s, { type: 'anotherPeer', peer: { user: 'alice', host: 'home' }, code: 'BBBBB' }).state;
+  assert.match(screenFor(s, ctx).lines.join('\n'), /Also connected: alice on home\.\nThe code your friend reads tells which one is theirs\./);
+  const typed = lineToEvent(s, 'bbbbb');
+  assert.deepEqual(typed, { type: 'codeTyped', matches: true, which: 1 });
+  const r = step(s, typed!);
+  assert.deepEqual(r.effects, [{ type: 'confirm', which: 1 }]);
+  assert.deepEqual([r.state.code, r.state.peer, r.state.others], ['BBBBB', { user: 'alice', host: 'home' }, []]);
+  assert.match(screenFor(r.state, ctx).lines.join('\n'), /Connected to alice on home/);
+  assert.deepEqual(lineToEvent(s, 'ccccc'), { type: 'codeTyped', matches: false }, 'a code nobody has is a mismatch');
+  const friend: WizardState = { ...initialState({ role: 'friend' }), step: 5, code: 'AAAAA', peer: { user: 'mallory', host: 'attacker' } };
+  const f = step(friend, { type: 'anotherPeer', peer: { user: 'alice', host: 'laptop' }, code: 'BBBBB' }).state;
+  assert.match(screenFor(f, ctx).lines.join('\n'), /Also connected: alice on laptop\.\nOnly press y if your helper says this code matches\./);
+  assert.deepEqual(step(f, { type: 'pressY' }).effects, [{ type: 'confirm', which: 0 }], 'y confirms the code shown');
 });
 
 test(`after ${MAX_MISMATCHES} wrong codes the helper stops with the code exit status`, () => {
@@ -86,8 +103,8 @@ test('a typed line that is not a code is a problem on the screen, not a wrong tr
 
 test('the plain mode forgives case, spaces and look-alike letters in the code', () => {
   const start: WizardState = { ...initialState({ role: 'helper' }), step: 5, code: '0Q1ED' };
-  assert.deepEqual(lineToEvent(start, 'o q l e d'), { type: 'codeTyped', matches: true });
-  assert.deepEqual(lineToEvent(start, 'OQIED'), { type: 'codeTyped', matches: true });
+  assert.deepEqual(lineToEvent(start, 'o q l e d'), { type: 'codeTyped', matches: true, which: 0 });
+  assert.deepEqual(lineToEvent(start, 'OQIED'), { type: 'codeTyped', matches: true, which: 0 });
 });
 
 test('quit from every screen before the session ends with the cancelled status', () => {

@@ -66,6 +66,13 @@ function handshake(conn: Conn, committer: boolean, me: Identity, timeouts: Timeo
   return h.ready.finally(() => signal.removeEventListener('abort', onAbort));
 }
 
+interface Peer {
+  conn: Conn;
+  v: Verifying;
+  /** It confirmed its side (it may do so before the person here chose it). */
+  confirmed: boolean;
+}
+
 export function run(o: RunOptions): Run {
   const friendDials = o.role !== 'helper' && !o.reverse;
   const address = o.address || (friendDials ? o.memory.lastHelper() : '');
@@ -73,13 +80,33 @@ export function run(o: RunOptions): Run {
   let state: WizardState = { ...initialState({ role: o.role, reverse: o.reverse, address, port: o.port, helperMayType: o.helperMayType }), step: o.startStep };
   let listeningPort: number | null = null;
   let waitStartedAt = Date.now();
-  let verifying: Verifying | null = null;
+  /** The computers that reached a code: the one shown first. The waiting side may get several; the
+   * person's choice (the code that matched, or the friend's y) picks one and turns the rest away. */
+  let peers: Peer[] = [];
+  let chosen: Peer | null = null;
+  let choose: (p: Peer) => void = () => {};
   let connectGen = 0;
   let abortConnect: AbortController | null = null;
   let stopSession: ((why: 'signal' | 'error') => void) | null = null;
   let resolveDone!: (e: Ending) => void;
   const done = new Promise<Ending>((r) => (resolveDone = r));
   let ui: WizardUI | null = null;
+
+  function addPeer(conn: Conn, v: Verifying): Peer {
+    const p: Peer = { conn, v, confirmed: false };
+    peers.push(p);
+    v.onPeerConfirmed(() => {
+      p.confirmed = true;
+      if (chosen ? chosen === p : peers[0] === p) peerConfirmed(p);
+    });
+    return p;
+  }
+
+  function peerConfirmed(p: Peer) {
+    if (peers[0] !== p && chosen !== p) return;
+    o.events.emit('peer-confirmed', {});
+    dispatch({ type: 'peerConfirmed' });
+  }
 
   function dispatch(e: WizardEvent) {
     if (e.type === 'codeTyped' && !e.invalid) o.events.emit('code-checked', { matches: e.matches });
@@ -97,15 +124,23 @@ export function run(o: RunOptions): Run {
       case 'cancelConnect':
         connectGen++;
         abortConnect?.abort();
-        verifying?.abort('cancelled', 'the other person stopped');
-        verifying = null;
+        for (const p of peers) p.v.abort('cancelled', 'the other person stopped');
+        peers = [];
         break;
-      case 'confirm':
-        o.events.emit('confirmed', {});
-        verifying?.confirm();
+      case 'confirm': {
+        const p = peers[effect.which];
+        if (!p) break;
+        chosen = p;
+        for (const q of peers) if (q !== p) q.v.abort('busy', 'the other person chose another connection');
+        o.events.emit('confirmed', peers.length > 1 ? { peer: `${p.v.peer.user}@${p.v.peer.host}`, remote: p.v.remote } : {});
+        p.v.confirm();
+        choose(p);
+        // It may have confirmed before it was chosen: that counts now.
+        if (p.confirmed && effect.which > 0) queueMicrotask(() => peerConfirmed(p));
         break;
+      }
       case 'abort':
-        verifying?.abort(effect.reason, effect.text);
+        for (const p of peers) p.v.abort(effect.reason, effect.text);
         break;
       case 'exit':
         ui?.stop();
@@ -126,6 +161,7 @@ export function run(o: RunOptions): Run {
       const me: Identity = { role, key: freshKey(), user: userName(), host: os.hostname(), caps: 0 };
       const sup = new LinkSupervisor({ way, events: o.events, teardown: o.teardown });
       if (way.kind === 'dial') activity(`Connecting to your ${other} at ${state.address}...`);
+      const picked = new Promise<Peer>((r) => (choose = r));
       const { conn, value: v } = await sup.first((c, signal) => handshake(c, way.kind === 'dial', me, o.timeouts, signal), {
         waitMs: o.waitMs,
         signal: abortConnect.signal,
@@ -137,18 +173,21 @@ export function run(o: RunOptions): Run {
           const where = localAddresses().join(' or ');
           activity(`Waiting for your ${other} to connect to ${where} port ${port}. Gives up after ${formatDuration(o.waitMs)}.`);
         },
-        refuse: (late) => late.abort('busy', 'someone else connected first'),
+        another: (c, w) => {
+          if (gen !== connectGen || chosen || state.step !== 5) return w.abort('busy', 'someone else connected first');
+          addPeer(c, w);
+          o.events.emit('another-peer', { peer: { user: w.peer.user, host: w.peer.host }, remote: w.remote });
+          dispatch({ type: 'anotherPeer', peer: { user: w.peer.user, host: w.peer.host }, code: w.code });
+        },
       });
       if (gen !== connectGen) return v.abort('cancelled', 'the other person stopped');
-      verifying = v;
+      const shown = addPeer(conn, v);
       o.events.emit('code-shown', { code: v.code, peer: { user: v.peer.user, host: v.peer.host }, remote: v.remote });
-      v.onPeerConfirmed(() => {
-        o.events.emit('peer-confirmed', {});
-        dispatch({ type: 'peerConfirmed' });
-      });
       dispatch({ type: 'codeShown', code: v.code, peer: { user: v.peer.user, host: v.peer.host } });
-      const { peer } = await v.finished;
-      if (state.ended) return conn.stream.destroy();
+      // The one shown failing before anyone was chosen ends it, as before.
+      const p = await Promise.race([picked, shown.v.finished.then(() => shown)]);
+      const { peer } = await p.v.finished;
+      if (state.ended) return p.conn.stream.destroy();
       ui?.stop();
       const onStarted = () => {
         if (role === 'friend' && dials(state)) o.memory.remember(state.address);
@@ -157,7 +196,7 @@ export function run(o: RunOptions): Run {
       // A link that comes back names the session; SSH with the pinned keys then proves it is the
       // same program.
       const keys = role === 'friend' ? [me.key.publicBlob, peer.publicKey] : [peer.publicKey, me.key.publicBlob];
-      const common = { sup, first: conn, peer, token: resumeToken(keys[0], keys[1]), terminal: o.terminal, events: o.events,
+      const common = { sup, first: p.conn, peer, token: resumeToken(keys[0], keys[1]), terminal: o.terminal, events: o.events,
         teardown: o.teardown, reconnectWindowMs: o.reconnectMs, onStarted };
       let ended: Promise<Ending>;
       if (role === 'friend') {
@@ -211,7 +250,7 @@ export function run(o: RunOptions): Run {
       o.events.emit('failed', { reason: `received ${signal}` });
       if (stopSession) return stopSession('signal');
       connectGen++;
-      verifying?.abort('cancelled', 'the other person stopped');
+      for (const p of peers) p.v.abort('cancelled', 'the other person stopped');
       dispatch({ type: 'ended', ending: { exit: 'signal', message: `remote-help was stopped (${signal}). Nothing was shared.`, next: 'Run remote-help again when you are ready.' } });
     },
     fail(err) {
@@ -219,7 +258,7 @@ export function run(o: RunOptions): Run {
       o.events.emit('failed', { reason: e.message });
       if (stopSession) return stopSession('error');
       connectGen++;
-      verifying?.abort('protocol-error', 'the other side ran into a problem');
+      for (const p of peers) p.v.abort('protocol-error', 'the other side ran into a problem');
       o.teardown.run();
       dispatch({ type: 'ended', ending: { exit: 'internal', message: e.message, next: e.next } });
     },

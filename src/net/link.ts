@@ -58,6 +58,8 @@ export class LinkSupervisor {
   private held: HoldOptions<unknown> | null = null;
   private seeking: AbortController | null = null;
   private closed = false;
+  /** Aborts once the session is held (or on close): first connections still handshaking. */
+  private readonly firstPhase = new AbortController();
   /** Aborts on close: the greetings of connections that proved themselves. */
   private readonly closing = new AbortController();
   private readonly release: () => void;
@@ -74,15 +76,16 @@ export class LinkSupervisor {
   /**
    * The first connection: the first candidate whose greeting (the handshake up to the code)
    * succeeds, within `waitMs`. Dialling retries while nobody listens; a greeting that fails ends
-   * it. Waiting takes up to MAX_FIRST candidates at once; `refuse` is told of one that passed
-   * after another had won. Failing closes the supervisor.
+   * it. Waiting takes up to MAX_FIRST candidates at once, and goes on taking them after the first
+   * succeeded until the session is held: `another` hears of each that succeeds later (the people
+   * decide which is theirs by the code). Failing closes the supervisor.
    */
   async first<T>(greet: Greet<T>, f: {
     waitMs: number;
     signal?: AbortSignal;
     onListening?(port: number): void;
     onRetry?(attempt: number, why: HelpError): void;
-    refuse?(value: T): void;
+    another?(conn: Conn, value: T): void;
   }): Promise<{ conn: Conn; value: T }> {
     const stop = new AbortController();
     const onAbort = () => stop.abort();
@@ -105,6 +108,7 @@ export class LinkSupervisor {
    * that comes back and passes `greet`. */
   hold<T>(h: HoldOptions<T>): void {
     this.held = h as HoldOptions<unknown>;
+    this.firstPhase.abort(); // whoever is still handshaking is not the other person
     this.watch(h.link);
     this.onConnection = (conn) => this.tryReturning(conn);
   }
@@ -134,6 +138,7 @@ export class LinkSupervisor {
     if (this.closed) return;
     this.closed = true;
     this.closing.abort();
+    this.firstPhase.abort();
     this.stopSeeking();
     this.listener?.close();
     this.candidates.dropAll();
@@ -170,12 +175,11 @@ export class LinkSupervisor {
     let rejectWin!: (e: HelpError) => void;
     const winner = new Promise<{ conn: Conn; value: T }>((res, rej) => ((resolveWin = res), (rejectWin = rej)));
     this.onConnection = (conn) => {
-      if (won) return this.reject(conn, 'busy');
       this.o.events.emit('connected', { remote: conn.remote });
-      this.candidates.greet(conn, MAX_FIRST, (stop) => greet(conn, stop), signal).then((value) => {
-        if (won) return f.refuse?.(value);
-        won = { conn, value };
-        resolveWin(won);
+      this.candidates.greet(conn, MAX_FIRST, (stop) => greet(conn, stop), this.firstPhase.signal).then((value) => {
+        if (!won) return resolveWin((won = { conn, value }));
+        if (f.another) f.another(conn, value);
+        else this.reject(conn, 'busy');
       }, () => {});
     };
     await this.listen();
@@ -190,7 +194,6 @@ export class LinkSupervisor {
     } finally {
       clearTimeout(timer);
       signal.removeEventListener('abort', onAbort);
-      this.onConnection = (conn) => this.reject(conn, 'busy');
     }
   }
 

@@ -3,7 +3,7 @@
 import { codesMatch, normalizeCode } from '../net/sas';
 import { parseAddress } from '../net/address';
 import { screenFor } from './view';
-import { dials, type WizardEvent, type WizardState } from './wizard';
+import { codeTyped, dials, type WizardEvent, type WizardState } from './wizard';
 
 /** What the full-screen view keeps itself: the text being typed and the highlighted choice. */
 export interface FieldState {
@@ -76,5 +76,5 @@ function fieldEntered(s: WizardState, f: FieldState): { event: WizardEvent | nul
   const n = normalizeCode(typed);
   const field = { ...f, typed: '' };
   if ('error' in n) return { event: { type: 'codeTyped', matches: false, invalid: n.error }, field };
-  return { event: { type: 'codeTyped', matches: s.code !== null && codesMatch(s.code, typed) }, field };
+  return { event: codeTyped(s, typed, codesMatch), field };
 }

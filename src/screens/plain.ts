@@ -4,7 +4,7 @@ import type { Readable, Writable } from 'node:stream';
 import { codesMatch, normalizeCode } from '../net/sas';
 import { parseAddress } from '../net/address';
 import { screenFor, type Screen, type ViewContext } from './view';
-import { dials, type WizardEvent, type WizardState } from './wizard';
+import { codeTyped, dials, type WizardEvent, type WizardState } from './wizard';
 
 /** The terminal's width when the output is one, else 80. */
 export function columns(output: Writable): number {
@@ -127,7 +127,7 @@ export function lineToEvent(s: WizardState, line: string): WizardEvent | null {
       {
         const n = normalizeCode(line);
         if ('error' in n) return { type: 'codeTyped', matches: false, invalid: n.error };
-        return { type: 'codeTyped', matches: s.code !== null && codesMatch(s.code, line) };
+        return codeTyped(s, line, codesMatch);
       }
     default:
       return null;

@@ -163,12 +163,17 @@ function verify(s: WizardState): Screen {
   const spaced = code.split('').join(' ');
   const words = s.code ? codeWords(s.code).join('  ') : '';
   const who = s.peer ? `${s.peer.user} on ${s.peer.host}` : 'the other side';
+  const others = s.others.length === 0 ? [] : [
+    `Also connected: ${s.others.map((o) => `${o.user} on ${o.host}`).join(', ')}.`,
+    s.role === 'friend' ? 'Only press y if your helper says this code matches.' : 'The code your friend reads tells which one is theirs.',
+  ];
   if (s.role === 'friend') {
     return {
       step: 5,
       title: 'Read the code to your helper',
       lines: [
         `Connected to ${who}.`,
+        ...others,
         `Read this code aloud:   ${spaced}`,
         `In words:   ${words}`,
         '',
@@ -191,7 +196,7 @@ function verify(s: WizardState): Screen {
   return {
     step: 5,
     title: 'Check the code',
-    lines: [`Connected to ${who}.`, 'Ask your friend to read the code on their screen.', 'Type the five symbols you hear, then press Enter.', ...check,
+    lines: [`Connected to ${who}.`, ...others, 'Ask your friend to read the code on their screen.', 'Type the five symbols you hear, then press Enter.', ...check,
       ...(s.problem ? ['', `Problem: ${s.problem.message}`] : [])],
     input: s.codeCheck === 'match' ? undefined : 'Code: ',
     keys: s.codeCheck === 'match' ? 'q: quit' : 'type the code + Enter   Ctrl-C: quit',

@@ -21,6 +21,9 @@ export interface WizardState {
   activity: string;
   code: string | null;
   peer: { user: string; host: string } | null;
+  /** Other computers that reached a code while this one is shown (the waiting side keeps taking
+   * them until someone is confirmed): the code the friend reads tells which is theirs. */
+  others: { user: string; host: string; code: string }[];
   codeCheck: 'none' | 'match' | 'mismatch';
   mismatches: number;
   localConfirmed: boolean;
@@ -40,7 +43,10 @@ export type WizardEvent =
   | { type: 'setAddress'; text: string; problem: string | null }
   | { type: 'activity'; text: string }
   | { type: 'codeShown'; code: string; peer: { user: string; host: string } }
-  | { type: 'codeTyped'; matches: boolean; invalid?: string }
+  /** `which`: the computer whose code matched: 0 the one shown, 1 the first of `others`, ... */
+  | { type: 'codeTyped'; matches: boolean; which?: number; invalid?: string }
+  /** Another computer reached a code on the waiting side. */
+  | { type: 'anotherPeer'; peer: { user: string; host: string }; code: string }
   | { type: 'pressY' }
   | { type: 'toggleTyping' }
   | { type: 'peerConfirmed' }
@@ -53,7 +59,8 @@ export type WizardEvent =
 export type Effect =
   | { type: 'connect' }
   | { type: 'cancelConnect' }
-  | { type: 'confirm' }
+  /** Confirm that computer (0: the one shown, 1: the first of `others`, ...); turn the rest away. */
+  | { type: 'confirm'; which: number }
   | { type: 'abort'; reason: 'code-mismatch' | 'cancelled'; text: string }
   | { type: 'exit'; exit: ExitCode };
 
@@ -71,6 +78,7 @@ export function initialState(o: Partial<Pick<WizardState, 'role' | 'reverse' | '
     activity: '',
     code: null,
     peer: null,
+    others: [],
     codeCheck: 'none',
     mismatches: 0,
     localConfirmed: false,
@@ -78,6 +86,13 @@ export function initialState(o: Partial<Pick<WizardState, 'role' | 'reverse' | '
     helperMayType: o.helperMayType ?? true,
     ended: null,
   };
+}
+
+/** What the helper typed, checked against every computer's code: the event for it. */
+export function codeTyped(s: WizardState, typed: string, match: (code: string, typed: string) => boolean): WizardEvent {
+  const codes = [s.code, ...s.others.map((o) => o.code)];
+  const which = codes.findIndex((c) => c !== null && match(c, typed));
+  return which >= 0 ? { type: 'codeTyped', matches: true, which } : { type: 'codeTyped', matches: false };
 }
 
 /** True when this side dials the other: a friend by default, a helper with --reverse. */
@@ -145,8 +160,11 @@ function verify(s: WizardState, e: WizardEvent): Result {
   let r: Result;
   if (e.type === 'codeTyped' && s.role === 'helper' && s.codeCheck !== 'match') {
     if (e.invalid) return go(s, { problem: { message: e.invalid, next: 'Type the five symbols your friend reads, then Enter.' } });
-    if (e.matches) r = go(s, { codeCheck: 'match', localConfirmed: true, problem: null }, [{ type: 'confirm' }]);
-    else if (s.mismatches + 1 >= MAX_MISMATCHES) {
+    if (e.matches) {
+      const which = e.which ?? 0;
+      const chosen = which === 0 ? { code: s.code, peer: s.peer } : { code: s.others[which - 1].code, peer: { user: s.others[which - 1].user, host: s.others[which - 1].host } };
+      r = go(s, { ...chosen, others: [], codeCheck: 'match', localConfirmed: true, problem: null }, [{ type: 'confirm', which }]);
+    } else if (s.mismatches + 1 >= MAX_MISMATCHES) {
       return go(s, {
         codeCheck: 'mismatch',
         mismatches: s.mismatches + 1,
@@ -155,7 +173,10 @@ function verify(s: WizardState, e: WizardEvent): Result {
       }, [{ type: 'abort', reason: 'code-mismatch', text: 'the helper typed a code that did not match' }, { type: 'exit', exit: 'code' }]);
     } else return go(s, { codeCheck: 'mismatch', mismatches: s.mismatches + 1, problem: null });
   } else if (e.type === 'pressY' && s.role === 'friend' && !s.localConfirmed) {
-    r = go(s, { localConfirmed: true }, [{ type: 'confirm' }]);
+    r = go(s, { localConfirmed: true, others: [] }, [{ type: 'confirm', which: 0 }]);
+  } else if (e.type === 'anotherPeer') {
+    if (s.localConfirmed) return same(s); // chosen already: it is turned away
+    return go(s, { others: [...s.others, { ...e.peer, code: e.code }] });
   } else if (e.type === 'peerConfirmed') {
     r = go(s, { peerConfirmed: true });
   } else if (e.type === 'back') {
