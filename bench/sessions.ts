@@ -48,10 +48,10 @@ export async function rhPair(link: Link | null = null): Promise<Pair> {
   const dir = tempDir('remote-help-bench-');
   const hEvents = path.join(dir, 'helper.jsonl');
   const fEvents = path.join(dir, 'friend.jsonl');
-  // A helper who falls behind gets a fresh copy of the screen (cursor moves, not a stream of
-  // lines), so waits for "the prompt is back" read its screen through an emulator too. It waits on
-  // a port the system picks, named in its `listening` event.
-  const helper = new Term('helper', process.execPath, [...RH, 'helper', '--port', '0', '--plain', '--events', hEvents], { env: SHELL_ENV, painted: true, readScreen: false });
+  // The helper's side paints its screen like the friend's (frames of cursor moves and cells, not
+  // the shell's stream), so waits for "the prompt is back" read its screen through an emulator
+  // too. It waits on a port the system picks, named in its `listening` event.
+  const helper = new Term('helper', process.execPath, [...RH, 'helper', '--port', '0', '--plain', '--events', hEvents], { env: SHELL_ENV, painted: true });
   const listening = await until('the helper to listen', () => readEvents(hEvents).find((e) => e.event === 'listening'), 20_000, 5);
   const port = Number(listening.port);
   const proxy = await startProxy(port, link);

@@ -164,16 +164,16 @@ test('screens: resizing either terminal during the session resizes the shared sh
       await new Promise((r) => setTimeout(r, 200));
     }
   };
-  // The friend's last row is the status line: the pty has one row less than the friend's pane.
+  // Each side's last row is its status line: the pty has one row less than the smaller pane.
   await sttySize(24, 80); // friend 80x25, helper 100x30
   await resize(s.friend, 120, 40);
-  await sttySize(30, 100); // now the helper is the smaller on both axes
+  await sttySize(29, 100); // now the helper is the smaller on both axes
   await resize(s.helper, 90, 35);
-  await sttySize(35, 90);
+  await sttySize(34, 90);
   // Back one at a time, each seen in the shared shell before the next, so that both terminals are
   // their first size again before the hotkey (stty -a compares rows and columns too).
   await resize(s.helper, 100, 30);
-  await sttySize(30, 100);
+  await sttySize(29, 100);
   await resize(s.friend, 80, 25);
   await sttySize(24, 80);
   await endWithHotkey(s);

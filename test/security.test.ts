@@ -399,6 +399,29 @@ test('finding 6: `setsid` and `setsid -f` jobs of the helper die with the sessio
   }
 });
 
+// --- Finding 5: the friend's machine cannot attack the helper's terminal ----------------------
+
+test('finding 5: what the friend\'s machine prints reaches the helper painted, never raw: no clipboard write, title or query, and the helper\'s status line stays', { timeout: 60_000 }, async (t) => {
+  const { friend, helper, shellPid } = await connectedPairWith({ t });
+  await until('the helper\'s status line', () => /helping .* Leave: Enter ~\./.test(helper.screen().split('\n').at(-1) ?? ''));
+  // A compromised machine prints EVIL, two terminal queries, and a fake line at the bottom.
+  const printed = `${EVIL}\x1bP$qm\x1b\\\x1b[c\x1b[999;1Hfake helper status`;
+  const octal = Array.from(Buffer.from(printed), (b) => `\\${b.toString(8).padStart(3, '0')}`).join('');
+  friend.write(`printf '${octal}'; sleep 1; echo; echo printed-$((6*7))\r`);
+  await helper.waitFor(/^printed-42\s*$/m, 15_000);
+  await helper.waitFor('FAKE BANNER');
+  const raw = helper.output();
+  assert.ok(!raw.includes('\x1b]52;') && !raw.includes('\x1b]0;pwned'), 'no clipboard write or title on the helper\'s terminal');
+  assert.ok(!raw.includes('\x1bP$q') && !raw.includes('\x1b[c'), 'no terminal query on the helper\'s terminal');
+  const rows = helper.screen().split('\n');
+  assert.match(rows.at(-1) ?? '', /helping .*Leave: Enter ~\./, 'the status line is still the helper\'s own');
+  assert.doesNotMatch(rows.at(-1) ?? '', /fake helper status/);
+  assert.doesNotMatch(raw, /\[remote-help\]/, 'nothing of ours is mixed into the shell\'s output');
+  friend.write(HOTKEY);
+  await within('the friend to exit', friend.exited);
+  await until('the shell gone', () => sessionProcesses(shellPid).length === 0, 5000);
+});
+
 // --- Finding 9: the first stranger to finish a handshake does not take the waiting port -----------
 
 test('finding 9: a stranger who reaches a code first does not keep the friend out: the helper is told, and the code the friend reads picks the friend', { timeout: 60_000 }, async (t) => {

@@ -101,13 +101,13 @@ test('the shared pty takes the smaller terminal on each axis and follows resizes
       helper.write('echo size-$(stty size | tr " " x)-end\r');
       await helper.waitFor(`size-${expect}-end`);
     };
-    await size('24x80'); // the friend's last row is the status line
+    await size('24x80'); // each side's last row is its status line
     helper.resize(70, 20);
     await friend.waitEvent('resized');
-    await size('20x70');
+    await size('19x70');
     friend.resize(60, 40);
     await until('the friend resize', () => friend.events().filter((e) => e.event === 'resized').length >= 2);
-    await size('20x60');
+    await size('19x60');
   } finally {
     friend.write(HOTKEY);
     await Promise.all([friend.exited, helper.exited]);

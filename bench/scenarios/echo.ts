@@ -10,7 +10,8 @@ import { PROMPT, type Term } from '../term';
 export async function echoLatencies(t: Term, keys: number, perKeyMs: number): Promise<number[]> {
   t.mark();
   t.write('stty -icanon; cat\r');
-  await t.waitFor('cat\r', 20_000);
+  // A stream shows `cat` and Enter; a painted screen, `cat` with the cursor on the next row.
+  await t.waitFor((s) => s.includes('cat\r') || s.endsWith('cat\n'), 20_000);
   await sleep(100);
   const out: number[] = [];
   for (let i = 0; i < keys; i++) {

@@ -8,6 +8,7 @@ import { goodbyeKind } from '../net/goodbye';
 import type { Conn, LinkSupervisor } from '../net/link';
 import type { Info } from '../net/messages';
 import { connectHelper, type HelperConnection } from '../net/ssh-helper';
+import { helperArea } from '../session/helper-console';
 import { startHelperSession, type HelperEnd } from '../session/helper-session';
 import type { Teardown } from '../teardown';
 import type { Terminal } from './terminal';
@@ -47,7 +48,7 @@ export async function runHelperSession(o: {
 }): Promise<{ ended: Promise<Ending>; stop(why: 'signal' | 'error'): void }> {
   const clients = new Map<number, HelperConnection>();
   const connect = async (conn: Conn, readyTimeoutMs: number) => {
-    const size = o.terminal.size();
+    const size = helperArea(o.terminal.size()); // the last row is the helper's status line
     const c = await connectHelper(conn.stream, {
       privateKey: o.privateKey,
       friendKey: o.peer.publicKey,
@@ -87,7 +88,8 @@ export async function runHelperSession(o: {
   let resumeSecret: Buffer | null = null;
   const session = startHelperSession({
     input: o.terminal.input,
-    output: o.terminal.output,
+    terminal: o.terminal,
+    friendName: `${o.peer.user}@${o.peer.host}`,
     rules: { windowMs: o.reconnectWindowMs },
     first: { link: o.first.id, conn: first },
     seek: (until) => o.sup.seek(until),
@@ -120,7 +122,8 @@ export async function runHelperSession(o: {
     },
   });
   o.terminal.onResize(() => {
-    const next = o.terminal.size();
+    const next = helperArea(o.terminal.size());
+    session.resized();
     clients.get(live)?.resize(next.cols, next.rows);
   });
   return { ended, stop: () => session.stop('signal') };

@@ -12,6 +12,8 @@
 //                                                     friend-session.ts)
 //   friend -> helper  {"t":"keyboard","allowed":b}   whether what the helper types reaches the shell
 //                     {"t":"note","text":"..."}      something to tell the helper
+//                     {"t":"size","cols":c,"rows":r} the shared pty's size (the helper's program
+//                                                     parses the shell's output at that size)
 //                     {"t":"resume","secret":"..."}  64 hex digits: what a link that comes back
 //                                                     proves it knows (returning.ts); it never
 //                                                     travels outside SSH
@@ -23,7 +25,11 @@ export const MAX_LINE = 1024;
 export const MAX_MESSAGE = 200;
 
 export type ToFriend = { t: 'message'; text: string } | { t: 'redraw' } | { t: 'bye' } | { t: 'ack'; bytes: number };
-export type ToHelper = { t: 'keyboard'; allowed: boolean } | { t: 'note'; text: string } | { t: 'resume'; secret: string };
+export type ToHelper =
+  | { t: 'keyboard'; allowed: boolean }
+  | { t: 'note'; text: string }
+  | { t: 'size'; cols: number; rows: number }
+  | { t: 'resume'; secret: string };
 
 export type Decoded<T> = { ok: true; msg: T } | { ok: false; reason: string };
 
@@ -67,6 +73,10 @@ export function decodeToHelper(line: string): Decoded<ToHelper> {
   if (typeof v === 'string') return { ok: false, reason: v };
   if (v.t === 'keyboard' && typeof v.allowed === 'boolean') return { ok: true, msg: { t: 'keyboard', allowed: v.allowed } };
   if (v.t === 'note' && typeof v.text === 'string') return { ok: true, msg: { t: 'note', text: cleanText(v.text, 400) } };
+  if (v.t === 'size') {
+    const axis = (n: unknown) => typeof n === 'number' && Number.isSafeInteger(n) && n >= 2 && n <= 1000;
+    return axis(v.cols) && axis(v.rows) ? { ok: true, msg: { t: 'size', cols: v.cols as number, rows: v.rows as number } } : { ok: false, reason: 'bad size' };
+  }
   if (v.t === 'resume' && typeof v.secret === 'string' && /^[0-9a-f]{64}$/.test(v.secret)) return { ok: true, msg: { t: 'resume', secret: v.secret } };
   return { ok: false, reason: `unknown message ${JSON.stringify(String(v.t)).slice(0, 40)}` };
 }

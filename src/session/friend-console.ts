@@ -5,6 +5,7 @@
 import type { Readable, Writable } from 'node:stream';
 import type { Clock } from './clock';
 import { flush, hotkeyState, scan, takeKeyboardToggles } from './hotkey';
+import { notices } from './notice';
 import { startPainter } from './painter';
 import type { Pty } from './pty';
 import { VirtualScreen } from './screen';
@@ -33,6 +34,8 @@ export interface FriendConsoleOptions {
 export interface FriendConsole {
   /** The pty's output: into the virtual screen, painted soon. */
   write(data: Buffer): void;
+  /** The pty's size now. */
+  size(): TermSize;
   /** The screen as bytes that redraw it (for a helper's fresh copy). */
   snapshot(): string;
   /** Something on the status line changed. */
@@ -65,14 +68,11 @@ export function startFriendConsole(o: FriendConsoleOptions): FriendConsole {
     output: o.friend.output,
     termSize: () => o.friend.size(),
     utf8: o.friend.utf8,
-    status: () => {
-      if (notice && notice.until <= o.clock.now()) notice = null;
-      return o.status(o.friend.size().cols, notice?.text ?? null);
-    },
+    status: () => o.status(o.friend.size().cols, board.current()),
   });
+  const board = notices(o.clock, () => painter.dirty());
   let keys = hotkeyState({ utf8: o.friend.utf8 });
-  let notice: { text: string; until: number } | null = null;
-  const timers: { hold: unknown; notice: unknown; countdown: unknown } = { hold: null, notice: null, countdown: null };
+  let hold: unknown = null;
   let stopped = false;
 
   const toPty = (bytes: Buffer) => {
@@ -83,15 +83,15 @@ export function startFriendConsole(o: FriendConsoleOptions): FriendConsole {
   };
   const onInput = (chunk: Buffer) => {
     if (stopped) return;
-    o.clock.clearTimeout(timers.hold);
-    timers.hold = null;
+    o.clock.clearTimeout(hold);
+    hold = null;
     const r = scan(keys, chunk);
     keys = r.state;
     toPty(r.passthrough);
     if (r.kill) return o.onHotkey();
     if (keys.held.length > 0) {
-      timers.hold = o.clock.setTimeout(() => {
-        timers.hold = null;
+      hold = o.clock.setTimeout(() => {
+        hold = null;
         const f = flush(keys);
         keys = f.state;
         toPty(f.passthrough);
@@ -107,19 +107,11 @@ export function startFriendConsole(o: FriendConsoleOptions): FriendConsole {
       screen.write(data);
       painter.dirty();
     },
+    size: () => size,
     snapshot: () => screen.snapshot(),
     dirty: () => painter.dirty(),
-    say(text) {
-      notice = { text, until: o.clock.now() + NOTICE_MS };
-      o.clock.clearTimeout(timers.notice);
-      timers.notice = o.clock.setTimeout(() => painter.dirty(), NOTICE_MS);
-      painter.dirty();
-    },
-    countdown(on) {
-      o.clock.clearInterval(timers.countdown);
-      timers.countdown = on ? o.clock.setInterval(() => painter.dirty(), 1000) : null;
-      painter.dirty();
-    },
+    say: (text) => board.say(text, NOTICE_MS),
+    countdown: (on) => board.countdown(on),
     resize() {
       const next = ptySize(o.friend.size(), o.helperSize());
       painter.invalidate();
@@ -132,9 +124,8 @@ export function startFriendConsole(o: FriendConsoleOptions): FriendConsole {
     stop() {
       if (stopped) return;
       stopped = true;
-      o.clock.clearTimeout(timers.hold);
-      o.clock.clearTimeout(timers.notice);
-      o.clock.clearInterval(timers.countdown);
+      o.clock.clearTimeout(hold);
+      board.stop();
       o.friend.input.off('data', onInput);
       painter.stop();
       screen.dispose();

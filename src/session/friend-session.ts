@@ -138,13 +138,12 @@ export function startFriendSession(o: FriendSessionOptions): FriendSession {
         shell.pty.write(typed); // the shell first: the helper waits for the echo
         return shell.record?.helperInput(typed);
       case 'typingRefused':
-        return tell({ t: 'note', text: 'Your friend has the keyboard: what you type is not sent. Ask them to press Ctrl-Alt-K.' });
+        return tell({ t: 'note', text: 'Not sent: your friend has the keyboard.' });
       case 'mark': return mark(effect.text);
       case 'keyboard':
         mark(effect.allowed ? 'keyboard given to the helper' : 'keyboard taken by the friend');
         event('keyboard', { helperMayType: effect.allowed });
         tell({ t: 'keyboard', allowed: effect.allowed });
-        if (effect.allowed) current?.feed?.requestScreen(); // notes the helper saw meanwhile are painted over
         return repaint();
       case 'resize': return shell?.console.resize();
       case 'end': return finish(effect.reason, effect.detail, before);
@@ -166,6 +165,7 @@ export function startFriendSession(o: FriendSessionOptions): FriendSession {
       onResized: (size) => {
         record?.resize(size);
         event('resized', { ...size });
+        tell({ t: 'size', ...size });
       },
     });
     shell = { pty, record, console };
@@ -197,7 +197,7 @@ export function startFriendSession(o: FriendSessionOptions): FriendSession {
       snapshot: () => console.snapshot(),
       onResync: (skipped) => {
         event('helper-resync', { skipped });
-        tell({ t: 'note', text: `Your link was too slow: ${skipped} bytes of output were skipped; this is a fresh copy of the screen.` });
+        tell({ t: 'note', text: `Too slow a link: ${skipped} bytes skipped, screen sent fresh.` });
       },
     });
     l.channel.on('data', (chunk: Buffer) => feed({ type: 'helperKeys', link: id, at: clock.now() }, chunk));
@@ -233,6 +233,7 @@ export function startFriendSession(o: FriendSessionOptions): FriendSession {
     );
     channel.on('data', (chunk: Buffer) => reader.push(chunk));
     tell({ t: 'keyboard', allowed: state.kind !== 'ended' && state.mayType });
+    if (shell) tell({ t: 'size', ...shell.console.size() });
     if (o.resumeSecret) tell({ t: 'resume', secret: o.resumeSecret.toString('hex') });
   }
 

@@ -2,13 +2,16 @@
 // SSH channel, its output comes back. Which link is live and how long a dropped one is waited for
 // are decided by the session machine (helper-machine.ts); meanwhile the helper's keys go nowhere.
 // Escapes at the start of a line (escape.ts): ~. leaves, ~m sends the friend a message, ~r asks
-// for a fresh screen, ~? lists them. What the friend's program says on the control channel (the
-// keyboard taken or given, notes) is printed as a line of our own.
-import type { Duplex, Readable, Writable } from 'node:stream';
+// for a fresh screen, ~? lists them. The shell's output is painted from a virtual screen with the
+// helper's status line below it (helper-console.ts); what the friend's program says on the control
+// channel (the keyboard taken or given, notes, the pty's size) shows there, never in the output.
+import type { Duplex, Readable } from 'node:stream';
 import { formatDuration } from '../duration';
-import { decodeToHelper, encode, LineReader, MAX_MESSAGE, type ToFriend } from '../net/control';
+import { cleanText, decodeToHelper, encode, LineReader, MAX_MESSAGE, type ToFriend } from '../net/control';
 import { realClock, type Clock } from './clock';
 import { escapeState, scanEscape, type EscapeCommand } from './escape';
+import { startHelperConsole, type HelperTerminal } from './helper-console';
+import { helperStatusText, type HelperView } from './helper-status';
 import { initialHelper, stepHelper, type HelperEffect, type HelperEnd, type HelperEvent, type HelperRules, type HelperState } from './helper-machine';
 
 export type { HelperEnd } from './helper-machine';
@@ -21,7 +24,9 @@ export interface HelperConn {
 
 export interface HelperSessionOptions {
   input: Readable;
-  output: Writable;
+  terminal: HelperTerminal;
+  /** Whom the helper is helping (user@host, as the friend's program said). */
+  friendName: string;
   rules: HelperRules;
   /** The link the session starts on. */
   first: { link: number; conn: HelperConn };
@@ -44,6 +49,8 @@ export interface HelperSession {
   readonly state: HelperState;
   /** Ends it from outside: a signal, or an unexpected error (the helper leaves). */
   stop(reason: 'signal' | 'error'): void;
+  /** The helper's terminal was resized. */
+  resized(): void;
 }
 
 const CTRL_C = 0x03;
@@ -53,7 +60,7 @@ const CR = 0x0d;
 const BACKSPACES = new Set([0x08, 0x7f]);
 /** Room for MAX_MESSAGE characters of up to 4 bytes; the friend's side cuts to MAX_MESSAGE. */
 const MAX_MESSAGE_BYTES = 4 * MAX_MESSAGE;
-const HELP = 'Escapes at the start of a line: ~. leave   ~m message to your friend   ~r fresh screen   ~~ a tilde';
+const HELP = 'After Enter: ~. leave  ~m message  ~r redraw  ~~ a tilde';
 
 export function startHelperSession(o: HelperSessionOptions): HelperSession {
   const clock = o.clock ?? realClock;
@@ -74,8 +81,19 @@ export function startHelperSession(o: HelperSessionOptions): HelperSession {
   let live = false;
 
   const ended = () => state.kind === 'ended';
+  const name = cleanText(o.friendName, 60);
+  const view = (): HelperView => {
+    if (message !== null) return { kind: 'message', text: Buffer.from(message).toString('utf8') };
+    if (state.kind === 'gone') return { kind: 'gone', name, secondsLeft: Math.max(0, Math.ceil((state.until - clock.now()) / 1000)) };
+    return { kind: 'live', name, mayType: allowed };
+  };
+  const screen = startHelperConsole({
+    terminal: o.terminal,
+    clock,
+    status: (width, notice) => helperStatusText(view(), notice, o.terminal.utf8, width),
+  });
   const note = (text: string) => {
-    if (!ended()) o.output.write(`\r\n[remote-help] ${text}\r\n`);
+    if (!ended()) screen.say(text);
   };
   const tell = (msg: ToFriend) => {
     const c = conn?.control;
@@ -99,8 +117,9 @@ export function startHelperSession(o: HelperSessionOptions): HelperSession {
         return o.drop?.(effect.link);
       case 'lost':
         if (effect.until === null) return;
-        return note(`The connection to your friend dropped${effect.error ? ` (${effect.error})` : ''}. Reconnecting for up to ` +
-          `${formatDuration(o.rules.windowMs)}. Ctrl-C gives up (do that if your friend ended the session).`);
+        screen.countdown(true);
+        return note(`The connection dropped${effect.error ? ` (${effect.error})` : ''}; trying for up to ` +
+          `${formatDuration(o.rules.windowMs)}. If your friend ended the session, press Ctrl-C.`);
       case 'seek': return o.seek?.(effect.until);
       case 'stopSeeking': return o.stopSeeking?.();
       case 'setTimer':
@@ -120,6 +139,7 @@ export function startHelperSession(o: HelperSessionOptions): HelperSession {
           if (conn && !conn.channel.destroyed) conn.channel.end();
         }
         o.input.off('data', onInput);
+        screen.stop();
         return o.onEnd(effect.end, before.kind === 'live' ? before.link : null);
     }
   }
@@ -133,7 +153,7 @@ export function startHelperSession(o: HelperSessionOptions): HelperSession {
     }
     if (!conn?.control) return note('Messages are not available on this link.');
     message = [];
-    o.output.write(`\r\n[remote-help] Message to your friend (Enter sends, Esc cancels): `);
+    screen.dirty();
   }
 
   /** Keys typed after ~m, up to Enter (send) or Esc / Ctrl-C (cancel); what follows in the same
@@ -148,20 +168,18 @@ export function startHelperSession(o: HelperSessionOptions): HelperSession {
           tell({ t: 'message', text });
           note('Sent. It is on your friend\'s status line.');
         } else note('Nothing sent.');
-        tell({ t: 'redraw' });
       } else if (b === ESC || b === CTRL_C) {
         message = null;
         note('Message cancelled.');
-        tell({ t: 'redraw' });
       } else if (BACKSPACES.has(b)) {
         // One character back: its continuation bytes (10xxxxxx), then its first byte.
         while (message.length > 0 && (message[message.length - 1] & 0xc0) === 0x80) message.pop();
-        if (message.pop() !== undefined) o.output.write('\b \b');
+        message.pop();
       } else if (b >= 0x20 && message.length < MAX_MESSAGE_BYTES) {
         message.push(b);
-        o.output.write(Buffer.from([b]));
       }
     }
+    screen.dirty();
   }
 
   function onInput(chunk: Buffer) {
@@ -178,7 +196,7 @@ export function startHelperSession(o: HelperSessionOptions): HelperSession {
         if (allowed) conn.channel.write(r.passthrough);
         else if (clock.now() - lastTypingNote > 3000) {
           lastTypingNote = clock.now();
-          note('Your friend has the keyboard: what you type is not sent. Ask them to press Ctrl-Alt-K.');
+          note('Not sent: your friend has the keyboard.');
         }
       }
       if (r.command) {
@@ -207,21 +225,28 @@ export function startHelperSession(o: HelperSessionOptions): HelperSession {
         acked = received;
         c.control.write(encode({ t: 'ack', bytes: received }));
       }
-      o.output.write(data);
+      screen.write(data);
     });
     c.channel.on('exit', (code: number | null, signal?: string, _dump?: boolean, msg?: string) =>
       feed({ type: 'shellExit', link: id, exit: { code, signal: signal ?? null, message: msg ?? null } }));
     c.channel.on('close', () => feed({ type: 'shellClosed', link: id }));
     c.channel.on('error', () => {});
     if (!c.control) return;
+    let sized = false;
     const reader = new LineReader((line) => {
       const d = decodeToHelper(line);
       if (!d.ok || conn !== c) return;
       if (d.msg.t === 'note') return note(d.msg.text);
+      if (d.msg.t === 'size') {
+        // The first size on a link may come after output parsed at another size: ask again.
+        if (screen.ptySize(d.msg) && !sized && live) tell({ t: 'redraw' });
+        sized = true;
+        return;
+      }
       if (d.msg.t === 'resume') return o.onResumeSecret?.(Buffer.from(d.msg.secret, 'hex'));
       if (d.msg.t === 'keyboard' && d.msg.allowed !== allowed) {
         allowed = d.msg.allowed;
-        note(allowed ? 'Your friend gave you the keyboard: you can type again.'
+        screen.say(allowed ? 'Your friend gave you the keyboard: you can type again.'
           : 'Your friend took the keyboard: you can watch, but what you type is not sent.');
       }
     }, () => {});
@@ -231,7 +256,8 @@ export function startHelperSession(o: HelperSessionOptions): HelperSession {
 
   function attach(id: number, back: boolean) {
     conn = links.get(id) ?? null;
-    if (back) note('Reconnected. Your friend\'s screen follows.');
+    screen.countdown(false);
+    if (back) note('Reconnected. This is your friend\'s screen as it is now.');
   }
 
   const add = (id: number, c: HelperConn) => {
@@ -251,5 +277,6 @@ export function startHelperSession(o: HelperSessionOptions): HelperSession {
       return state;
     },
     stop: (reason) => feed({ type: 'stop', reason }),
+    resized: () => screen.resized(),
   };
 }

@@ -19,8 +19,9 @@ export interface StatusInput {
 }
 
 /** Each part's wordings, from the most helpful to the shortest. */
-function parts(i: StatusInput): { who: string[]; keys: string[]; end: string[] } {
-  const end = ['End: Ctrl-Alt-C or F12', 'End: Ctrl-Alt-C/F12', 'End: C-A-C/F12'];
+function parts(i: StatusInput): StatusParts {
+  // "Ctrl-Alt-C" is what the friend needs most: it is in every wording.
+  const end = ['End: Ctrl-Alt-C or F12', 'End: Ctrl-Alt-C/F12', 'End: Ctrl-Alt-C'];
   const p = i.presence;
   const named = (name: string, rest: string[]) => [
     ...rest.map((r) => `remote-help: ${name} ${r}`),
@@ -36,42 +37,52 @@ function parts(i: StatusInput): { who: string[]; keys: string[]; end: string[] }
     keys = ['Ctrl-Alt-K: let them type', 'Ctrl-Alt-K: let type', 'C-A-K: let type'];
   } else if (p.kind === 'gone') {
     const left = formatDuration(p.secondsLeft * 1000, 'countdown');
-    who = [`${p.name}'s connection dropped; waiting ${left} for them`, `helper gone; waiting ${left}`, `gone ${left}`];
+    who = [`${p.name}'s connection dropped; waiting ${left} for them`, `${p.name}'s connection dropped; waiting ${left}`, `helper gone; waiting ${left}`, `gone ${left}`];
   } else {
     who = ['remote-help: waiting for your helper', 'waiting for your helper', 'waiting'];
   }
-  // A notice (the helper's message, a refused request) takes the place of the key hint.
-  if (i.notice) keys = [i.notice];
   return { who, keys, end };
 }
 
 export function statusText(i: StatusInput): string {
-  const sep = i.utf8 ? ' │ ' : ' | ';
+  return fitStatus(parts(i), i.notice, i.utf8, i.width);
+}
+
+/** A status line's parts, each as wordings from the most helpful to the shortest. `end` says how
+ * to end or leave: it is shortened last, and its shortest wording is always kept. */
+export interface StatusParts {
+  who: string[];
+  keys: string[];
+  end: string[];
+}
+
+/** The most helpful combination of the parts that fits `width` columns. The end keys are kept
+ * longest; then the fewest steps down for who and the key hint together, the key hint kept on a
+ * tie. A
+ * notice stands in place of the key hint; one too long for the line is cut, never the end keys. */
+export function fitStatus(p: StatusParts, notice: string | null, utf8: boolean, width: number): string {
+  const sep = utf8 ? ' │ ' : ' | ';
   const line = (xs: string[]) => ' ' + xs.filter(Boolean).join(sep) + ' ';
   const length = (text: string) => Array.from(text).length;
-  const { who, keys, end } = parts(i);
-  // The most helpful combination that fits. Without a notice, who is helping is kept longest,
-  // then the key hint, then the long form of the end keys; with a notice (a message to read),
-  // the notice and the end keys are kept and who is helping is said more briefly.
+  const { who, end } = p;
+  const keys = notice ? [notice] : p.keys;
   const order: [number, number, number][] = [];
   for (let w = 0; w < who.length; w++)
     for (let k = 0; k < keys.length; k++)
       for (let e = 0; e < end.length; e++) order.push([w, k, e]);
-  // [who, keys, end] steps down: without a notice in that order of importance; with one, the end
-  // keys before who.
-  if (i.notice) order.sort((p, q) => p[2] - q[2] || p[0] - q[0]);
+  order.sort((a, b) => a[2] - b[2] || a[0] + a[1] - (b[0] + b[1]) || a[1] - b[1]);
   for (const [w, k, e] of order) {
     const text = line([who[w], keys[k], end[e]]);
-    if (length(text) <= i.width) return text;
+    if (length(text) <= width) return text;
   }
-  // A long notice is shortened, never the keys that end the session.
   const endKeys = end[end.length - 1];
-  if (i.notice) {
-    const room = i.width - length(line(['x', endKeys])) + 1;
+  if (notice) {
+    const room = width - length(line(['x', endKeys])) + 1;
     if (room >= 8) {
-      const chars = Array.from(i.notice);
-      return line([chars.slice(0, room - 1).join('') + (i.utf8 ? '…' : '~'), endKeys]);
+      const chars = Array.from(notice);
+      return line([chars.slice(0, room - 1).join('') + (utf8 ? '…' : '~'), endKeys]);
     }
   }
-  return line([who[who.length - 1], endKeys]).length <= i.width ? line([who[who.length - 1], endKeys]) : line([endKeys]);
+  const last = line([who[who.length - 1], endKeys]);
+  return length(last) <= width ? last : line([endKeys]);
 }

@@ -1,0 +1,83 @@
+// The helper's own terminal during the session, painted like the friend's (friend-console.ts):
+// the shell's output arrives from a machine that may be compromised, so it is parsed into a
+// virtual screen and only what is painted from its cells reaches the helper's terminal (no
+// clipboard writes, titles or terminal queries), with the helper's status line on the last row.
+import type { Writable } from 'node:stream';
+import type { Clock } from './clock';
+import { notices } from './notice';
+import { startPainter } from './painter';
+import { VirtualScreen } from './screen';
+import type { TermSize } from './size';
+
+export interface HelperTerminal {
+  output: Writable;
+  size(): TermSize;
+  utf8: boolean;
+}
+
+export interface HelperConsole {
+  /** The shell's output: into the virtual screen, painted soon. */
+  write(data: Buffer): void;
+  /** The shared pty's size, as the friend's program says it is; false when it was already that. */
+  ptySize(size: TermSize): boolean;
+  /** The helper's terminal was resized. */
+  resized(): void;
+  /** Shows a note on the status line for `ms` (default 15 s). */
+  say(text: string, ms?: number): void;
+  /** Repaints every second while on, for the reconnect countdown. */
+  countdown(on: boolean): void;
+  /** Something on the status line changed. */
+  dirty(): void;
+  /** The last frame stays, the status line is cleared and the terminal given back. */
+  stop(): void;
+}
+
+const NOTE_MS = 15_000;
+
+/** The area the helper's terminal has for the shell: all but the status line. This is the size
+ * the helper's program asks the friend's for. */
+export function helperArea(term: TermSize): TermSize {
+  return { cols: term.cols, rows: Math.max(2, term.rows - 1) };
+}
+
+export function startHelperConsole(o: { terminal: HelperTerminal; clock: Clock; status(width: number, notice: string | null): string }): HelperConsole {
+  const screen = new VirtualScreen(helperArea(o.terminal.size()));
+  const painter = startPainter({
+    screen,
+    output: o.terminal.output,
+    termSize: () => o.terminal.size(),
+    utf8: o.terminal.utf8,
+    status: () => o.status(o.terminal.size().cols, board.current()),
+  });
+  // Nothing is painted before the shell's first output: until then the helper's keys are not sent
+  // (helper-session.ts), and what is on the terminal says the shell is starting.
+  let started = false;
+  let stopped = false;
+  const repaint = () => started && painter.dirty();
+  const board = notices(o.clock, repaint);
+  return {
+    write(data) {
+      if (stopped) return;
+      screen.write(data);
+      started = true;
+      painter.dirty();
+    },
+    ptySize(size) {
+      if (stopped || (size.cols === screen.size.cols && size.rows === screen.size.rows)) return false;
+      screen.resize(size);
+      if (started) painter.invalidate();
+      return true;
+    },
+    resized: () => started && painter.invalidate(),
+    say: (text, ms = NOTE_MS) => board.say(text, ms),
+    countdown: (on) => board.countdown(on),
+    dirty: repaint,
+    stop() {
+      if (stopped) return;
+      stopped = true;
+      board.stop();
+      if (started) painter.stop();
+      screen.dispose();
+    },
+  };
+}
