@@ -1,6 +1,6 @@
 // Programs in real ptys with cheap output matching. Output is not kept: a short tail for matching
 // and a byte count (and, for a side that paints its screen, a terminal emulator).
-import * as pty from 'node-pty';
+import * as pty from '@lydell/node-pty';
 import { VirtualScreen } from '../src/session/screen';
 import { ROOT, now, onCleanup, onExit } from './processes';
 

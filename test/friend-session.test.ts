@@ -16,6 +16,7 @@ function fakePty() {
   let killed = false;
   const pty: Pty = {
     pid: 0,
+    via: 'fake',
     onData: (cb) => (onData = cb),
     onExit: () => {},
     write: (d) => writes.push(Buffer.from(d)),

@@ -1,9 +1,9 @@
-// Test harness: runs real remote-help processes in real ptys (node-pty), reads their screens and
+// Test harness: runs real remote-help processes in real ptys (@lydell/node-pty), reads their screens and
 // event logs, and waits on conditions instead of sleeping.
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import * as pty from 'node-pty';
+import * as pty from '@lydell/node-pty';
 import { after, type TestContext } from 'node:test';
 import { killSession } from '../src/session/processes';
 import { VirtualScreen } from '../src/session/screen';
@@ -250,8 +250,9 @@ export async function connectedPairWith(o: {
   friendArgs?: string[];
   helperArgs?: string[];
   friendEnv?: Record<string, string>;
+  helperEnv?: Record<string, string>;
 } = {}) {
-  const h = startSide('helper', ['helper', '--port', '0', ...(o.helperArgs ?? [])]);
+  const h = startSide('helper', ['helper', '--port', '0', ...(o.helperArgs ?? [])], { env: o.helperEnv });
   o.t?.after(() => release(h));
   const port = await listeningPort(h);
   const friend = startSide('friend', ['friend', `127.0.0.1:${port}`, ...(o.friendArgs ?? [])], { env: o.friendEnv });

@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { spawn } from 'node-pty';
+import { spawn } from '@lydell/node-pty';
 import { killSession, parseStat, sessionProcesses } from '../src/session/processes';
 
 /** The session's processes whose command line is a `sleep`, those started by the test. */

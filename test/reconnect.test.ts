@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
-import * as pty from 'node-pty';
+import * as pty from '@lydell/node-pty';
 import { killSession } from '../src/session/processes';
 import { BIN, ROOT, confirmCode, connectedPairWith, listeningPort, release, startSide, tempDir, until, type Side } from './harness';
 import { reservePort } from './ports';

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import * as pty from 'node-pty';
+import * as pty from '@lydell/node-pty';
 import { openTranscript, transcriptDirs, type Transcript, type TranscriptOptions } from '../src/session/transcript';
 import { BIN, ROOT, screenText, tempDir } from './harness';
 import { VirtualScreen } from '../src/session/screen';

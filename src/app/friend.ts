@@ -94,7 +94,7 @@ export function runFriendSession(o: {
       o.terminal.raw(o.teardown);
       // Logged once the keyboard is raw: from here on Ctrl-Alt-C reaches the scanner, not the
       // terminal's own Ctrl-C handling.
-      o.events.emit('session-started', { helper: helperName, pid: pty.pid });
+      o.events.emit('session-started', { helper: helperName, pid: pty.pid, pty: pty.via });
       o.terminal.onResize(() => session.friendResized());
       return { pty, record: transcript };
     },
