@@ -6,7 +6,8 @@ import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
 
 export const ROOT = path.resolve(__dirname, '..');
-export const BIN = path.join(ROOT, 'bin', 'remote-help');
+/** The program under test: the checkout's launcher, or what REMOTE_HELP_BIN names (the bundle). */
+export const BIN = process.env.REMOTE_HELP_BIN ? path.resolve(ROOT, process.env.REMOTE_HELP_BIN) : path.join(ROOT, 'bin', 'remote-help');
 export const now = () => performance.now();
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { until } from './harness';
+import { BIN, until } from './harness';
 import { reservePort } from './ports';
 import { shellQuote, type Pane } from './tmux';
 import { FRIEND, HELPER, launch, listeningPort, noStackTrace, sessionStartedPid, setup, shareShell, terminal, noneLeft } from './e2e';
@@ -169,7 +169,7 @@ function pidWithEvents(eventsFile: string): number | undefined {
     if (!/^\d+$/.test(entry)) continue;
     try {
       const argv = fs.readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0');
-      if (argv.includes(eventsFile) && argv.some((a) => a.endsWith('remote-help'))) return Number(entry);
+      if (argv.includes(eventsFile) && argv.includes(BIN)) return Number(entry);
     } catch {
       // gone meanwhile
     }

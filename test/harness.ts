@@ -9,7 +9,8 @@ import { killSession } from '../src/session/processes';
 import { VirtualScreen } from '../src/session/screen';
 
 export const ROOT = path.resolve(__dirname, '..');
-export const BIN = path.join(ROOT, 'bin', 'remote-help');
+/** The program under test: the checkout's launcher, or what REMOTE_HELP_BIN names (the bundle). */
+export const BIN = process.env.REMOTE_HELP_BIN ? path.resolve(ROOT, process.env.REMOTE_HELP_BIN) : path.join(ROOT, 'bin', 'remote-help');
 
 // What this file's tests leave behind is removed when they are done, also when one fails: the
 // temporary folders made here, and the sides started here that are still running (with their
