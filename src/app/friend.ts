@@ -203,7 +203,9 @@ export function runFriendSession(o: {
     // first (the teardown waits for it). The pty and its processes are already gone, so the
     // person reads the outcome now.
     for (const [id, l] of served) void l.server.end(id === link && reason !== 'helper-left');
-    const where = transcript ? `A record of the session is in ${transcript.path} (remote-help replay shows it).` : transcriptNote;
+    // /run is memory: on a read-only disk that is where the record went, and a reboot loses it.
+    const volatile = transcript?.path.startsWith('/run/') ? ' It is kept in memory only and will be gone after a reboot.' : '';
+    const where = transcript ? `A record of the session is in ${transcript.path} (remote-help replay shows it).${volatile}` : transcriptNote;
     const base = ENDINGS[reason];
     // What got away from the kill, if anything, once the kill has had a moment to land.
     const left = () => (startedAt === null ? '' : describeLeftovers(taggedProcesses(), changedSince(startedAt, jobPlaces(os.homedir()))));
