@@ -4,14 +4,14 @@ import type { TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { BIN, sessionProcesses, tempDir, until } from './harness';
+import { BIN, NODE, sessionProcesses, tempDir, until } from './harness';
 import { shellQuote, TmuxServer, type Pane } from './tmux';
 
 // The friend: the Linux console, 80x25, no UTF-8. The helper: a UTF-8 xterm of another size.
 export const FRIEND = { cols: 80, rows: 25, env: { TERM: 'linux', LANG: 'C', LC_ALL: '' } };
 export const HELPER = { cols: 100, rows: 30, env: { TERM: 'xterm-256color', LANG: 'C.UTF-8', LC_ALL: '' } };
 
-export const REMOTE_HELP = `${shellQuote(process.execPath)} ${shellQuote(BIN)}`;
+export const REMOTE_HELP = `${shellQuote(NODE)} ${shellQuote(BIN)}`;
 
 export async function setup(t: TestContext, prefix = 'remote-help-e2e-') {
   const dir = tempDir(prefix);

@@ -6,7 +6,7 @@ import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { BIN, connectedPairWith, listeningPort, sessionProcesses, sideFor, tempDir, until, type Side } from './harness';
+import { BIN, NODE, connectedPairWith, listeningPort, sessionProcesses, sideFor, tempDir, until, type Side } from './harness';
 import { shellQuote, type Pane } from './tmux';
 import { FRIEND, launch, noneLeft, noStackTrace, setup, terminal } from './e2e';
 import { killSession } from '../src/session/processes';
@@ -165,7 +165,7 @@ function rssKb(pid: number): number {
 /** startSide runs node directly in the pty (no shell, no wrapper): the pty's pid is remote-help. */
 function assertIsRemoteHelp(pid: number) {
   const argv = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
-  assert.equal(fs.realpathSync(argv[0]), fs.realpathSync(process.execPath), `pid ${pid} is node: ${argv.join(' ')}`);
+  assert.equal(fs.realpathSync(argv[0]), fs.realpathSync(NODE), `pid ${pid} is node: ${argv.join(' ')}`);
   assert.equal(argv[1], BIN, `pid ${pid} runs remote-help: ${argv.join(' ')}`);
 }
 

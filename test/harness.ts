@@ -10,6 +10,8 @@ import { VirtualScreen } from '../src/session/screen';
 
 export const ROOT = path.resolve(__dirname, '..');
 /** The program under test: the checkout's launcher, or what REMOTE_HELP_BIN names (the bundle). */
+/** The Node that runs it: this one, or what REMOTE_HELP_NODE names (Node 18, as Debian 12 ships). */
+export const NODE = process.env.REMOTE_HELP_NODE ? path.resolve(ROOT, process.env.REMOTE_HELP_NODE) : process.execPath;
 export const BIN = process.env.REMOTE_HELP_BIN ? path.resolve(ROOT, process.env.REMOTE_HELP_BIN) : path.join(ROOT, 'bin', 'remote-help');
 
 // What this file's tests leave behind is removed when they are done, also when one fails: the
@@ -107,7 +109,7 @@ export function startSide(name: string, args: string[], o: { cols?: number; rows
   const eventsFile = path.join(dir, 'events.jsonl');
   // HOME is a fresh directory: the shared shell runs no dotfiles of the machine running the tests.
   const env = { ...process.env, TERM: 'xterm', LANG: 'C.UTF-8', HOME: dir, REMOTE_HELP_CONFIG_DIR: dir, REMOTE_HELP_STATE_DIR: dir, ...o.env } as Record<string, string>;
-  const p = pty.spawn(process.execPath, [o.bin ?? BIN, ...args, '--plain', '--events', eventsFile], {
+  const p = pty.spawn(NODE, [o.bin ?? BIN, ...args, '--plain', '--events', eventsFile], {
     name: env.TERM, cols: o.cols ?? 80, rows: o.rows ?? 25, cwd: ROOT, env,
   });
   let out = '';

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import * as path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { loadPtyAddon } from '../src/session/pty';
-import { BIN, connectedPairWith, sessionProcesses, until } from './harness';
+import { BIN, NODE, connectedPairWith, sessionProcesses, until } from './harness';
 
 const NO_ADDON = { NODE_OPTIONS: `--require=${path.join(__dirname, 'fixtures', 'no-pty-addon.cjs')}` };
 const HOTKEY = '\x1b\x03';
@@ -18,7 +18,7 @@ test('the addon is chosen in order, and one that REMOTE_HELP_PTY names but canno
 });
 
 test('without any pty addon, --help and the helper\'s first screen work (nothing loads one before a shell starts)', () => {
-  const r = spawnSync(process.execPath, [BIN, '--help'], { env: { ...process.env, ...NO_ADDON }, encoding: 'utf8' });
+  const r = spawnSync(NODE, [BIN, '--help'], { env: { ...process.env, ...NO_ADDON }, encoding: 'utf8' });
   assert.equal(r.status, 0, r.stderr);
   assert.match(r.stdout, /Usage: remote-help/);
 });

@@ -9,7 +9,7 @@ import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as pty from '@lydell/node-pty';
 import { killSession } from '../src/session/processes';
-import { BIN, ROOT, confirmCode, connectedPairWith, listeningPort, release, startSide, tempDir, until, type Side } from './harness';
+import { BIN, NODE, ROOT, confirmCode, connectedPairWith, listeningPort, release, startSide, tempDir, until, type Side } from './harness';
 import { reservePort } from './ports';
 
 const HOTKEY = Buffer.from([0x1b, 0x03]);
@@ -309,7 +309,7 @@ function asciinemaCat(file: string): Promise<{ text: string; status: number }> {
 }
 
 function cli(args: string[], env: Record<string, string>) {
-  const r = spawnSync(process.execPath, [BIN, ...args], { cwd: ROOT, env: { ...process.env, ...env }, encoding: 'utf8', timeout: 20_000 });
+  const r = spawnSync(NODE, [BIN, ...args], { cwd: ROOT, env: { ...process.env, ...env }, encoding: 'utf8', timeout: 20_000 });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 

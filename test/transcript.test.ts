@@ -8,7 +8,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as pty from '@lydell/node-pty';
 import { openTranscript, transcriptDirs, type Transcript, type TranscriptOptions } from '../src/session/transcript';
-import { BIN, ROOT, screenText, tempDir } from './harness';
+import { BIN, NODE, ROOT, screenText, tempDir } from './harness';
 import { VirtualScreen } from '../src/session/screen';
 
 const ASCIINEMA = '/usr/bin/asciinema';
@@ -36,7 +36,7 @@ function asciinemaCat(file: string): Promise<{ text: string; status: number }> {
 }
 
 function cli(args: string[], env: Record<string, string>) {
-  const r = spawnSync(process.execPath, [BIN, ...args], { cwd: ROOT, env: { ...process.env, ...env }, encoding: 'utf8', timeout: 20_000 });
+  const r = spawnSync(NODE, [BIN, ...args], { cwd: ROOT, env: { ...process.env, ...env }, encoding: 'utf8', timeout: 20_000 });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -288,7 +288,7 @@ test('Ctrl-C stops replay cleanly: colours reset, cursor shown, exit 0', async (
   t.output('\x1b[31mfirst\r\n');
   t.output('never shown');
   t.close('hotkey');
-  const child = spawn(process.execPath, [BIN, 'replay', t.path, '--max-idle', '30'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(NODE, [BIN, 'replay', t.path, '--max-idle', '30'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
   child.stderr.on('data', (d) => (err += d));
