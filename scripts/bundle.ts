@@ -31,19 +31,33 @@ const blessedPlugin: esbuild.Plugin = {
       } else {
         const before = "__dirname + '/../usr/";
         if (!text.includes(before)) throw new Error('blessed/lib/tput.js changed: update scripts/bundle.ts');
-        text = text.split(before).join("__dirname + '/usr/");
+        // Next to the bundle; in the self-contained executable, where its assets were written out
+        // (src/sea.ts sets REMOTE_HELP_ASSETS).
+        text = text.split(before).join("(globalThis.REMOTE_HELP_ASSETS || __dirname) + '/usr/");
       }
       return { contents: text, loader: 'js' };
     });
   },
 };
 
-export async function bundle(out = OUT): Promise<{ file: string; bytes: number }> {
-  fs.rmSync(out, { recursive: true, force: true });
-  fs.mkdirSync(out, { recursive: true });
-  const file = path.join(out, 'remote-help.js');
+/** In the executable, require() loads only Node's own modules (and warns on the friend's screen
+ * otherwise): ssh2's optional native parts become modules that say they are not there. */
+const notInExecutable: esbuild.Plugin = {
+  name: 'not-in-executable',
+  setup(build) {
+    build.onResolve({ filter: /^cpu-features$|\.node$/ }, (args) => ({ path: args.path, namespace: 'absent' }));
+    build.onLoad({ filter: /.*/, namespace: 'absent' }, (args) => ({
+      contents: `throw Object.assign(new Error(${JSON.stringify(`${args.path} is not in this build`)}), { code: 'MODULE_NOT_FOUND' });`,
+      loader: 'js',
+    }));
+  },
+};
+
+/** One JavaScript file from `entry`: src/cli.ts, run when it is the main module, or src/sea.ts
+ * (`sea`: it starts itself) for the executable. */
+export async function bundleJs(entry: string, file: string, sea = false): Promise<void> {
   await esbuild.build({
-    entryPoints: [path.join(ROOT, 'src', 'cli.ts')],
+    entryPoints: [entry],
     outfile: file,
     bundle: true,
     platform: 'node',
@@ -55,20 +69,45 @@ export async function bundle(out = OUT): Promise<{ file: string; bytes: number }
     // optional native parts, and the pty addons (pty.ts loads them by name, next to the bundle).
     external: ['term.js', 'pty.js', 'cpu-features', '*.node', '@lydell/node-pty', 'node-pty'],
     banner: { js: '#!/usr/bin/env node' },
-    footer: { js: 'if (require.main === module) module.exports.main(process.argv);' },
-    plugins: [blessedPlugin],
+    footer: sea ? undefined : { js: 'if (require.main === module) module.exports.main(process.argv);' },
+    plugins: sea ? [notInExecutable, blessedPlugin] : [blessedPlugin],
     logLevel: 'warning',
   });
-  fs.chmodSync(file, 0o755);
+}
+
+/** What goes beside the program: blessed's terminfo files (`usr/`) and the prebuilt pty addon
+ * with the package that picks it for this machine (`node_modules/`), as relative paths. */
+export function besideFiles(): { from: string; to: string }[] {
+  const out: { from: string; to: string }[] = [];
+  const add = (dir: string, to: string) => {
+    for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+      if (e.isDirectory()) add(path.join(dir, e.name), path.join(to, e.name));
+      else out.push({ from: path.join(dir, e.name), to: path.join(to, e.name) });
+    }
+  };
   const terminfo = path.join(modules, 'blessed', 'usr');
-  fs.mkdirSync(path.join(out, 'usr'));
   for (const name of fs.readdirSync(terminfo)) {
-    if (name !== 'fonts') fs.cpSync(path.join(terminfo, name), path.join(out, 'usr', name), { recursive: true });
+    if (name === 'fonts') continue;
+    const from = path.join(terminfo, name);
+    if (fs.statSync(from).isDirectory()) add(from, path.join('usr', name));
+    else out.push({ from, to: path.join('usr', name) });
   }
-  // The prebuilt addon and the package that picks it for this machine.
   for (const pkg of ['node-pty', `node-pty-${process.platform}-${process.arch}`]) {
-    const from = path.join(modules, '@lydell', pkg);
-    if (fs.existsSync(from)) fs.cpSync(from, path.join(out, 'node_modules', '@lydell', pkg), { recursive: true, dereference: true });
+    const from = fs.realpathSync(path.join(modules, '@lydell', pkg));
+    if (fs.existsSync(from)) add(from, path.join('node_modules', '@lydell', pkg));
+  }
+  return out;
+}
+
+export async function bundle(out = OUT): Promise<{ file: string; bytes: number }> {
+  fs.rmSync(out, { recursive: true, force: true });
+  fs.mkdirSync(out, { recursive: true });
+  const file = path.join(out, 'remote-help.js');
+  await bundleJs(path.join(ROOT, 'src', 'cli.ts'), file);
+  fs.chmodSync(file, 0o755);
+  for (const f of besideFiles()) {
+    fs.mkdirSync(path.dirname(path.join(out, f.to)), { recursive: true });
+    fs.copyFileSync(f.from, path.join(out, f.to));
   }
   return { file, bytes: fs.statSync(file).size };
 }

@@ -103,13 +103,14 @@ export function screenText(screen: VirtualScreen): string {
 }
 
 /** Starts `remote-help <args> --plain --events FILE` in a pty of the given size (`bin`: another
- * copy of the program than BIN). */
-export function startSide(name: string, args: string[], o: { cols?: number; rows?: number; env?: Record<string, string>; bin?: string } = {}): Side {
+ * copy of the program than BIN; `executable`: a self-contained one, run without Node). */
+export function startSide(name: string, args: string[], o: { cols?: number; rows?: number; env?: Record<string, string>; bin?: string; executable?: string } = {}): Side {
   const dir = tempDir();
   const eventsFile = path.join(dir, 'events.jsonl');
   // HOME is a fresh directory: the shared shell runs no dotfiles of the machine running the tests.
   const env = { ...process.env, TERM: 'xterm', LANG: 'C.UTF-8', HOME: dir, REMOTE_HELP_CONFIG_DIR: dir, REMOTE_HELP_STATE_DIR: dir, ...o.env } as Record<string, string>;
-  const p = pty.spawn(NODE, [o.bin ?? BIN, ...args, '--plain', '--events', eventsFile], {
+  const argv = [...args, '--plain', '--events', eventsFile];
+  const p = pty.spawn(o.executable ?? NODE, o.executable ? argv : [o.bin ?? BIN, ...argv], {
     name: env.TERM, cols: o.cols ?? 80, rows: o.rows ?? 25, cwd: ROOT, env,
   });
   let out = '';

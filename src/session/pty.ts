@@ -4,6 +4,7 @@
 // node-pty where it was built, then util-linux's `script` (pty-script.ts), which needs no addon at
 // all. REMOTE_HELP_PTY names one of them to use it alone ('script' forces the fallback). The rest
 // of the session sees the small Pty interface, so tests can put a fake in its place.
+import { createRequire } from 'node:module';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type * as NodePty from '@lydell/node-pty';
@@ -41,6 +42,16 @@ export function loginShell(): { file: string; args: string[] } {
 
 const ADDONS = ['@lydell/node-pty', 'node-pty'];
 
+let addonRequire: (id: string) => unknown = require;
+
+/** Load pty addons from `dir/node_modules` (where the self-contained executable wrote its own);
+ * null: there are none (the executable could not write them out). */
+export function loadAddonsFrom(dir: string | null): void {
+  addonRequire = dir ? createRequire(path.join(dir, 'remote-help.js')) : (id) => {
+    throw new Error(`${id} was not written out`);
+  };
+}
+
 /** The first pty addon that loads (of those REMOTE_HELP_PTY allows), and why the others did not. */
 export function loadPtyAddon(env: NodeJS.ProcessEnv = process.env): { name: string; mod: typeof NodePty } | { name: null; why: string[] } {
   const forced = env.REMOTE_HELP_PTY?.trim();
@@ -48,8 +59,7 @@ export function loadPtyAddon(env: NodeJS.ProcessEnv = process.env): { name: stri
   for (const name of ADDONS) {
     if (forced && forced !== name) continue;
     try {
-      // eslint-disable-next-line @typescript-eslint/no-require-imports
-      return { name, mod: require(name) as typeof NodePty };
+      return { name, mod: addonRequire(name) as typeof NodePty };
     } catch (e) {
       why.push(`${name}: ${(e as Error).message.split('\n')[0]}`);
     }
