@@ -14,14 +14,10 @@ import { killSession } from './processes';
 import { scriptPty, type RawPty } from './pty-script';
 import type { TermSize } from './size';
 
-export interface Pty {
-  readonly pid: number;
+/** The shared shell's pty, whatever holds it (an addon's or `script`'s, both a RawPty). */
+export interface Pty extends RawPty {
   /** What runs the pty: an addon's package name, or 'script'. */
   readonly via: string;
-  onData(cb: (data: Buffer) => void): void;
-  onExit(cb: (code: number, signal: number) => void): void;
-  write(data: Buffer | string): void;
-  resize(size: TermSize): void;
   /** Kills the shell and every process it started (its session and, where there is one, its
    * cgroup: cgroup.ts). */
   kill(): void;
