@@ -5,6 +5,7 @@ import * as fs from 'node:fs';
 export type EventName =
   | 'listening'
   | 'connecting'
+  | 'network'
   | 'connected'
   | 'rejected-connection'
   | 'code-shown'

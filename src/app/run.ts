@@ -156,6 +156,7 @@ export function run(o: RunOptions): Run {
     const role = state.role ?? 'friend';
     const other = role === 'friend' ? 'helper' : 'friend';
     const activity = (text: string) => gen === connectGen && dispatch({ type: 'activity', text });
+    let retryText = '';
     try {
       const way: Way = dials(state) ? { kind: 'dial', address: parseAddress(state.address, state.port || DEFAULT_PORT) } : { kind: 'wait', port: state.port };
       const me: Identity = { role, key: freshKey(), user: userName(), host: os.hostname(), caps: 0 };
@@ -165,8 +166,12 @@ export function run(o: RunOptions): Run {
       const { conn, value: v } = await sup.first((c, signal) => handshake(c, way.kind === 'dial', me, o.timeouts, signal), {
         waitMs: o.waitMs,
         signal: abortConnect.signal,
-        onRetry: (n, why) => {
-          if (n === 1 || n % 10 === 0) activity(`${why.message} Trying again for up to ${formatDuration(o.waitMs)}...`);
+        onRetry: (n, why, missing) => {
+          // Said again when it changes (a cable plugged in, but no address yet) and every 10th try.
+          const text = missing ? `${missing.text} ${missing.next} remote-help keeps trying for up to ${formatDuration(o.waitMs)}...`
+            : `${why.message} Trying again for up to ${formatDuration(o.waitMs)}...`;
+          if (text !== retryText || n % 10 === 0) activity(text);
+          retryText = text;
         },
         onListening: (port) => {
           listeningPort = port;

@@ -15,6 +15,7 @@ import { formatDuration } from '../duration';
 import type { EventLog } from '../events';
 import type { Teardown } from '../teardown';
 import type { Address } from './address';
+import { missingLayer, readNetFacts, type Missing } from './diagnose';
 import { checkReturn, proveReturn } from './returning';
 import { Candidates, sleep, type Conn, type Greet } from './candidates';
 import { describeDialError, dial, listen, type Link } from './tcp';
@@ -43,6 +44,8 @@ const MAX_FIRST = 32;
 /** Returning connections tried at once on the waiting side. */
 const MAX_RETURNING = 8;
 const RETRYABLE = new Set(['ECONNREFUSED', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ECONNRESET']);
+/** Failures that may be this machine's own network's doing. */
+const NETWORK_ERRORS = new Set(['ENETUNREACH', 'EHOSTUNREACH', 'ETIMEDOUT', 'ENOTFOUND', 'EAI_AGAIN']);
 /** Between dials that found nobody listening. */
 const RETRY_MS = 1000;
 /** A dial that got through but failed its greeting waits longer each time, up to this. */
@@ -84,7 +87,8 @@ export class LinkSupervisor {
     waitMs: number;
     signal?: AbortSignal;
     onListening?(port: number): void;
-    onRetry?(attempt: number, why: HelpError): void;
+    /** A try failed and another follows; `missing`: what this machine's network lacks. */
+    onRetry?(attempt: number, why: HelpError, missing: Missing | null): void;
     another?(conn: Conn, value: T): void;
   }): Promise<{ conn: Conn; value: T }> {
     const stop = new AbortController();
@@ -148,6 +152,7 @@ export class LinkSupervisor {
   // --- first connection -----------------------------------------------------------------------
 
   private async dialFirst<T>(address: Address, greet: Greet<T>, f: FirstOptions, signal: AbortSignal) {
+    let lastMissing: Missing['layer'] | null = null;
     for (let attempt = 1; ; attempt++) {
       if (signal.aborted) throw new HelpError('cancelled', 'Stopped trying to connect.');
       this.o.events.emit('connecting', { address: address.host, port: address.port, attempt });
@@ -156,12 +161,21 @@ export class LinkSupervisor {
         link = await dial(address, Math.min(10_000, Math.max(1, f.until - Date.now())));
       } catch (err) {
         const e = err as NodeJS.ErrnoException;
-        const why = describeDialError(address, e);
-        if (!RETRYABLE.has(e.code ?? '') || Date.now() + RETRY_MS >= f.until) throw why;
-        f.onRetry?.(attempt, why);
+        // Whether this machine's own network is what is missing (diagnose.ts): that is said
+        // instead, and waited out, since a cable plugged in or a network started fixes it.
+        const missing = NETWORK_ERRORS.has(e.code ?? '') ? missingLayer(readNetFacts(), address) : null;
+        if ((missing?.layer ?? null) !== lastMissing) {
+          lastMissing = missing?.layer ?? null;
+          this.o.events.emit('network', { missing: lastMissing });
+        }
+        const why = missing ? new HelpError('connect', missing.text, `${missing.next} Then start remote-help again.`) : describeDialError(address, e);
+        const retry = RETRYABLE.has(e.code ?? '') || (missing !== null && missing.layer !== 'name');
+        if (!retry || Date.now() + RETRY_MS >= f.until) throw why;
+        f.onRetry?.(attempt, why, missing);
         await sleep(RETRY_MS, signal);
         continue;
       }
+      if (lastMissing !== null) this.o.events.emit('network', { missing: null }); // it came up
       const conn = this.conn(link);
       this.o.events.emit('connected', { remote: conn.remote });
       // A greeting that fails here ends it: the person is told why (a protocol error, a wrong code).
