@@ -6,6 +6,7 @@ export type EventName =
   | 'listening'
   | 'connecting'
   | 'network'
+  | 'network-start'
   | 'connected'
   | 'rejected-connection'
   | 'code-shown'

@@ -5,10 +5,10 @@
 // a network that comes up while the friend's program keeps trying, which then connects by itself.
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import { missingLayer, type NetFacts } from '../src/net/diagnose';
-import { confirmCode, release, startSide, until, type Side } from './harness';
+import { confirmCode, release, startSide, tempDir, until, type Side } from './harness';
 
 const up: NetFacts = {
   links: [{ name: 'eth0', up: true, wireless: false }],
@@ -92,6 +92,56 @@ test('in network namespaces: each missing layer is said in plain words; the netw
     assert.deepEqual(networkEvents(friend), ['address', null]);
     helper.write('echo came-up-$((6*7))\r');
     await friend.waitFor('came-up-42');
+    friend.write('\x1b\x03');
+    await friend.exited;
+    await helper.exited;
+    assert.ok(shellPid > 0);
+  });
+
+  await t.test('no address; the friend presses N: a DHCP client gets one from the neighbour\'s DHCP server, and the session connects', async (st) => {
+    const n = namespaces(st);
+    ip('-n', n.helper, 'link', 'set', n.h, 'up');
+    ip('-n', n.friend, 'link', 'set', n.f, 'up');
+    const dir = tempDir('remote-help-dhcp-');
+    st.after(() => fs.rmSync(dir, { recursive: true, force: true }));
+    // The helper's network has a DHCP server (dnsmasq, DHCP only: --port=0 turns off its DNS).
+    const dnsmasq = spawn('ip', ['netns', 'exec', n.helper, 'dnsmasq', '--no-daemon', '--conf-file=/dev/null', '--port=0', `--interface=${n.h}`,
+      '--bind-interfaces', '--dhcp-range=10.251.0.50,10.251.0.60,255.255.255.0,2m', '--dhcp-option=option:router,10.251.0.1',
+      `--dhcp-leasefile=${dir}/leases`, '--user=root', '--group=root', '--dhcp-authoritative'], { stdio: 'ignore' });
+    st.after(() => dnsmasq.kill('SIGKILL'));
+    // A resolv.conf of the namespace's own, so that the DHCP client's script never touches this
+    // machine's (`ip netns exec` mounts it in place of /etc/resolv.conf).
+    const etc = `/etc/netns/${n.friend}`;
+    fs.mkdirSync(etc, { recursive: true });
+    fs.writeFileSync(`${etc}/resolv.conf`, '# the test namespace\'s own\n');
+    st.after(() => fs.rmSync(etc, { recursive: true, force: true }));
+    // The DHCP client stays to renew the lease, as the system's would: it goes with the test.
+    const pidFile = `/run/remote-help/dhclient.${n.f}.pid`;
+    st.after(() => {
+      try {
+        process.kill(Number(fs.readFileSync(pidFile, 'utf8')), 'SIGKILL');
+      } catch {
+        // not started
+      }
+      fs.rmSync(pidFile, { force: true });
+      fs.rmSync(`/run/remote-help/dhclient.${n.f}.leases`, { force: true });
+    });
+    const helper = startSide('helper', ['helper', '--port', '2222'], { netns: n.helper });
+    st.after(() => release(helper));
+    await helper.waitEvent('listening');
+    const friend = friendIn(st, n.friend, '10.251.0.1');
+    await says(friend, 'This computer is connected to a network but has no address on it yet.');
+    await says(friend, 'Or press N to let remote-help start the network.');
+    await says(friend, '[n: start the network b: cancel q: quit]');
+    friend.write('n\r');
+    await says(friend, 'Starting the network...');
+    await friend.waitEvent('code-shown', 40_000);
+    const started = friend.events().filter((e) => e.event === 'network-start');
+    assert.deepEqual(started.at(-1), { ...started.at(-1), ok: true, tried: [`dhclient on ${n.f}`] });
+    await says(friend, 'The network is up (dhclient on');
+    const { shellPid } = await confirmCode(friend, helper);
+    helper.write('echo started-$((6*7))\r');
+    await friend.waitFor('started-42');
     friend.write('\x1b\x03');
     await friend.exited;
     await helper.exited;

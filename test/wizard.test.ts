@@ -175,3 +175,17 @@ test('plain lines break between words at the terminal width; a long file name ke
   assert.ok(lines.includes('/var/log/remote-help/session-20261123-174838-16910.cast'));
   assert.deepEqual(wrap('short', 80), ['short']);
 });
+
+test('step 4 offers to start the network only when that is what is missing; N starts it once, then the offer is gone until made again', () => {
+  const at4 = run(initialState({ role: 'friend' }), [{ type: 'continue' }, { type: 'setAddress', text: '192.0.2.10', problem: null }]).s;
+  assert.equal(at4.step, 4);
+  const unasked = run(at4, [{ type: 'activity', text: 'Nothing is waiting at 192.0.2.10:2222.' }, { type: 'startNetwork' }]);
+  assert.deepEqual(unasked.effects, [], 'no offer: N does nothing');
+  assert.doesNotMatch(screenFor(unasked.s, ctx).keys, /start the network/);
+  const offered = run(at4, [{ type: 'activity', text: 'This computer is connected to a network but has no address on it yet.', offerNetwork: true }]).s;
+  assert.match(screenFor(offered, ctx).keys, /^n: start the network/);
+  assert.deepEqual(lineToEvent(offered, 'n'), { type: 'startNetwork' });
+  const pressed = run(offered, [{ type: 'startNetwork' }, { type: 'startNetwork' }]);
+  assert.deepEqual(pressed.effects, [{ type: 'startNetwork' }], 'started once');
+  assert.equal(pressed.s.networkOffer, false);
+});

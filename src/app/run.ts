@@ -7,6 +7,7 @@ import { HelpError, toHelpError, type Ending } from '../errors';
 import type { EventLog } from '../events';
 import { freshKey } from '../net/keys';
 import { DEFAULT_PORT, parseAddress } from '../net/address';
+import { startNetwork } from '../net/bringup';
 import { LinkSupervisor, type Conn, type Way } from '../net/link';
 import { resumeToken } from '../net/returning';
 import { localAddresses } from '../net/tcp';
@@ -87,6 +88,9 @@ export function run(o: RunOptions): Run {
   let choose: (p: Peer) => void = () => {};
   let connectGen = 0;
   let abortConnect: AbortController | null = null;
+  /** The network is being started (N on step 4), and what step 4 last said while dialling. */
+  let startingNetwork = false;
+  let retryText = '';
   let stopSession: ((why: 'signal' | 'error') => void) | null = null;
   let resolveDone!: (e: Ending) => void;
   const done = new Promise<Ending>((r) => (resolveDone = r));
@@ -121,6 +125,9 @@ export function run(o: RunOptions): Run {
       case 'connect':
         void connect(++connectGen);
         break;
+      case 'startNetwork':
+        void bringUpNetwork(connectGen);
+        break;
       case 'cancelConnect':
         connectGen++;
         abortConnect?.abort();
@@ -150,13 +157,26 @@ export function run(o: RunOptions): Run {
     }
   }
 
+  /** N on step 4: the network is started the system's way while the dialling goes on (bringup.ts). */
+  async function bringUpNetwork(gen: number) {
+    const signal = abortConnect?.signal ?? new AbortController().signal;
+    startingNetwork = true;
+    dispatch({ type: 'activity', text: 'Starting the network... This can take a minute.' });
+    const r = await startNetwork(parseAddress(state.address, state.port || DEFAULT_PORT), signal,
+      (what, ok, output) => o.events.emit('network-start', { what, ok, output: output.slice(-500) }));
+    startingNetwork = false;
+    retryText = '';
+    o.events.emit('network-start', { ok: r.ok, tried: r.tried, text: r.text });
+    if (gen === connectGen && state.step === 4) dispatch({ type: 'activity', text: r.ok ? `${r.text} Connecting...` : r.text, offerNetwork: !r.ok });
+  }
+
   async function connect(gen: number) {
     abortConnect = new AbortController();
     waitStartedAt = Date.now();
     const role = state.role ?? 'friend';
     const other = role === 'friend' ? 'helper' : 'friend';
     const activity = (text: string) => gen === connectGen && dispatch({ type: 'activity', text });
-    let retryText = '';
+    retryText = '';
     try {
       const way: Way = dials(state) ? { kind: 'dial', address: parseAddress(state.address, state.port || DEFAULT_PORT) } : { kind: 'wait', port: state.port };
       const me: Identity = { role, key: freshKey(), user: userName(), host: os.hostname(), caps: 0 };
@@ -167,10 +187,13 @@ export function run(o: RunOptions): Run {
         waitMs: o.waitMs,
         signal: abortConnect.signal,
         onRetry: (n, why, missing) => {
-          // Said again when it changes (a cable plugged in, but no address yet) and every 10th try.
-          const text = missing ? `${missing.text} ${missing.next} remote-help keeps trying for up to ${formatDuration(o.waitMs)}...`
-            : `${why.message} Trying again for up to ${formatDuration(o.waitMs)}...`;
-          if (text !== retryText || n % 10 === 0) activity(text);
+          // Said again when it changes (a cable plugged in, but no address yet) and every 10th try;
+          // not while the network is being started (that says how it goes).
+          const offer = missing !== null && missing.layer !== 'name';
+          const text = missing ? `${missing.text} ${missing.next}${offer ? ' Or press N to let remote-help start the network.' : ''} ` +
+            `remote-help keeps trying for up to ${formatDuration(o.waitMs)}...` : `${why.message} Trying again for up to ${formatDuration(o.waitMs)}...`;
+          if (startingNetwork) return;
+          if (text !== retryText || n % 10 === 0) dispatch({ type: 'activity', text, offerNetwork: offer });
           retryText = text;
         },
         onListening: (port) => {

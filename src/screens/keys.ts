@@ -48,6 +48,8 @@ export function keyToEvent(s: WizardState, f: FieldState, k: Key): { event: Wiza
     case 3:
       if (k.name === 'tab') return ev({ type: 'toggleReverse' });
       return enter && !dials(s) ? ev({ type: 'continue' }) : none;
+    case 4:
+      return k.ch === 'n' || k.ch === 'N' ? ev({ type: 'startNetwork' }) : none;
     case 5:
     case 6:
       if (s.role !== 'friend') return none;

@@ -114,6 +114,7 @@ export function lineToEvent(s: WizardState, line: string): WizardEvent | null {
       if (!dials(s)) return { type: 'continue' };
       return addressEvent(line || s.address, s.port);
     case 4:
+      if (word === 'n') return { type: 'startNetwork' };
       return word === 'b' ? { type: 'back' } : null;
     case 5:
       if (s.role === 'friend') {

@@ -79,7 +79,7 @@ export function screenFor(s: WizardState, ctx: ViewContext): Screen {
         step: 4,
         title: 'Connecting',
         lines: [s.activity || 'Starting...'],
-        keys: 'Esc: cancel   q: quit',
+        keys: s.networkOffer ? 'n: start the network   Esc: cancel   q: quit' : 'Esc: cancel   q: quit',
       };
     case 5:
       return verify(s);

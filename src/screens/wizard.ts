@@ -19,6 +19,8 @@ export interface WizardState {
   problem: { message: string; next: string } | null;
   /** What step 4 is doing now, e.g. "Waiting for your friend on port 2222". */
   activity: string;
+  /** Step 4 offers to start this machine's network (N): it is what is missing. */
+  networkOffer: boolean;
   code: string | null;
   peer: { user: string; host: string } | null;
   /** Other computers that reached a code while this one is shown (the waiting side keeps taking
@@ -41,7 +43,10 @@ export type WizardEvent =
   | { type: 'chooseRole'; role: Role }
   | { type: 'toggleReverse' }
   | { type: 'setAddress'; text: string; problem: string | null }
-  | { type: 'activity'; text: string }
+  /** `offerNetwork`: this machine's network is what is missing, and N may start it. */
+  | { type: 'activity'; text: string; offerNetwork?: boolean }
+  /** N on step 4: start this machine's network. */
+  | { type: 'startNetwork' }
   | { type: 'codeShown'; code: string; peer: { user: string; host: string } }
   /** `which`: the computer whose code matched: 0 the one shown, 1 the first of `others`, ... */
   | { type: 'codeTyped'; matches: boolean; which?: number; invalid?: string }
@@ -58,6 +63,7 @@ export type WizardEvent =
 
 export type Effect =
   | { type: 'connect' }
+  | { type: 'startNetwork' }
   | { type: 'cancelConnect' }
   /** Confirm that computer (0: the one shown, 1: the first of `others`, ...); turn the rest away. */
   | { type: 'confirm'; which: number }
@@ -76,6 +82,7 @@ export function initialState(o: Partial<Pick<WizardState, 'role' | 'reverse' | '
     port: o.port ?? 2222,
     problem: null,
     activity: '',
+    networkOffer: false,
     code: null,
     peer: null,
     others: [],
@@ -127,7 +134,8 @@ export function step(s: WizardState, e: WizardEvent): Result {
     case 3:
       return details(s, e);
     case 4:
-      if (e.type === 'activity') return go(s, { activity: e.text });
+      if (e.type === 'activity') return go(s, { activity: e.text, networkOffer: e.offerNetwork ?? false });
+      if (e.type === 'startNetwork' && s.networkOffer) return go(s, { networkOffer: false }, [{ type: 'startNetwork' }]);
       if (e.type === 'codeShown') return go(s, { step: 5, code: e.code, peer: e.peer, problem: null });
       if (e.type === 'back') return go(s, { step: 3, activity: '' }, [{ type: 'cancelConnect' }]);
       if (e.type === 'connectFailed') return go(s, { step: 3, activity: '', problem: { message: e.message, next: e.next } });
