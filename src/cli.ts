@@ -33,6 +33,7 @@ interface Common {
   wait: number;
   reconnect: number;
   viewOnly?: boolean;
+  openFirewall?: boolean;
 }
 
 /** A port to wait on: 1 to 65535, or 0 for one the system picks (reported in the `listening` event). */
@@ -61,7 +62,8 @@ function withCommon(c: Command): Command {
     .option('--plain', 'line mode: numbered prompts, no full-screen drawing (dumb terminals, screen readers)')
     .option('--events <file>', 'append one JSON object per line for each thing that happens')
     .addOption(new Option('--wait <minutes>', 'give up waiting for the other side after this long').default(30).argParser(minutesArg))
-    .addOption(new Option('--reconnect <minutes>', 'when the link drops mid-session, how long to wait for it to come back (0: end at once)').default(10).argParser(reconnectArg));
+    .addOption(new Option('--reconnect <minutes>', 'when the link drops mid-session, how long to wait for it to come back (0: end at once)').default(10).argParser(reconnectArg))
+    .option('--open-firewall', 'when waiting: open this computer\'s firewall for the port, for this session only');
 }
 
 export function buildProgram(start: (o: StartOptions) => void): Command {
@@ -140,6 +142,7 @@ interface StartOptions {
   waitMs: number;
   reconnectMs: number;
   helperMayType: boolean;
+  openFirewall: boolean;
   role: Role | null;
   reverse: boolean;
   address: string;
@@ -154,6 +157,7 @@ function common(o: Common) {
     waitMs: Math.round(o.wait * 60_000),
     reconnectMs: Math.round(o.reconnect * 60_000),
     helperMayType: !o.viewOnly,
+    openFirewall: Boolean(o.openFirewall),
   };
 }
 

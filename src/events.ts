@@ -7,6 +7,7 @@ export type EventName =
   | 'connecting'
   | 'network'
   | 'network-start'
+  | 'firewall'
   | 'connected'
   | 'rejected-connection'
   | 'code-shown'

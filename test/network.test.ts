@@ -29,6 +29,9 @@ test('the lowest missing layer is named, with the one thing to do', () => {
   assert.equal(missingLayer({ ...up, addresses: [] }, to('203.0.113.5'))?.layer, 'address');
   assert.equal(missingLayer(up, to('2001:db8::1'))?.layer, 'address', 'no IPv6 address for an IPv6 helper');
   assert.equal(missingLayer({ ...up, routes: { v4: false, v6: false } }, to('203.0.113.5'))?.layer, 'route');
+  const onLink = { ...up, addresses: [{ family: 'IPv4' as const, address: '192.0.2.7', cidr: '192.0.2.7/24' }], routes: { v4: false, v6: false } };
+  assert.equal(missingLayer(onLink, to('192.0.2.200')), null, 'a helper on the same network needs no way out');
+  assert.equal(missingLayer(onLink, to('192.0.3.1'))?.layer, 'route');
   assert.equal(missingLayer({ ...up, nameservers: false }, to('helper.example'))?.layer, 'name');
   assert.equal(missingLayer({ ...up, nameservers: false }, to('203.0.113.5')), null, 'a number needs no name server');
 });
@@ -53,6 +56,10 @@ function namespaces(t: TestContext) {
   ip('-n', helper, 'addr', 'add', '10.252.0.1/24', 'dev', 'lo');
   return { friend, helper, f: `f${id}`, h: `h${id}` };
 }
+
+/** Waits until the interface says it is up (a veth's carrier follows its peer a moment later). */
+const linkUp = (ns: string, dev: string) =>
+  until(`${dev} up`, () => / state UP /.test(execFileSync('ip', ['-n', ns, '-o', 'link', 'show', dev], { encoding: 'utf8' })), 5000);
 
 function friendIn(t: TestContext, ns: string, address: string): Side {
   const s = startSide('friend', ['friend', address, '--wait', '1'], { netns: ns });
@@ -82,6 +89,7 @@ test('in network namespaces: each missing layer is said in plain words; the netw
     const n = namespaces(st);
     ip('-n', n.helper, 'link', 'set', n.h, 'up');
     ip('-n', n.friend, 'link', 'set', n.f, 'up');
+    await linkUp(n.friend, n.f);
     const helper = startSide('helper', ['helper', '--port', '2222'], { netns: n.helper });
     st.after(() => release(helper));
     await helper.waitEvent('listening');
@@ -102,6 +110,7 @@ test('in network namespaces: each missing layer is said in plain words; the netw
     const n = namespaces(st);
     ip('-n', n.helper, 'link', 'set', n.h, 'up');
     ip('-n', n.friend, 'link', 'set', n.f, 'up');
+    await linkUp(n.friend, n.f);
     const dir = tempDir('remote-help-dhcp-');
     st.after(() => fs.rmSync(dir, { recursive: true, force: true }));
     // The helper's network has a DHCP server (dnsmasq, DHCP only: --port=0 turns off its DNS).
@@ -152,6 +161,7 @@ test('in network namespaces: each missing layer is said in plain words; the netw
     const n = namespaces(st);
     ip('-n', n.helper, 'link', 'set', n.h, 'up');
     ip('-n', n.friend, 'link', 'set', n.f, 'up');
+    await linkUp(n.friend, n.f);
     ip('-n', n.friend, 'addr', 'add', '10.251.0.2/24', 'dev', n.f);
     const friend = friendIn(st, n.friend, '10.252.0.1'); // the helper's second network
     await says(friend, 'This computer has an address but no way out of its own network (no default route).');
@@ -162,6 +172,7 @@ test('in network namespaces: each missing layer is said in plain words; the netw
     const n = namespaces(st);
     ip('-n', n.helper, 'link', 'set', n.h, 'up');
     ip('-n', n.friend, 'link', 'set', n.f, 'up');
+    await linkUp(n.friend, n.f);
     ip('-n', n.friend, 'addr', 'add', '10.251.0.2/24', 'dev', n.f);
     ip('-n', n.friend, 'route', 'add', 'default', 'via', '10.251.0.1');
     // `ip netns exec` puts /etc/netns/NS/resolv.conf in place of /etc/resolv.conf: one without a

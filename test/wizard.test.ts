@@ -189,3 +189,18 @@ test('step 4 offers to start the network only when that is what is missing; N st
   assert.deepEqual(pressed.effects, [{ type: 'startNetwork' }], 'started once');
   assert.equal(pressed.s.networkOffer, false);
 });
+
+test('the waiting side\'s step 3 turns the firewall option on and off (off by default; --open-firewall starts it on); the dialling side has none', () => {
+  const waiting = run(initialState({ role: 'helper' }), [{ type: 'continue' }]).s;
+  assert.equal(waiting.step, 3);
+  assert.equal(waiting.openFirewall, false);
+  assert.match(screenFor(waiting, ctx).lines.join('\n'), /Open the firewall port for me: off/);
+  assert.deepEqual(lineToEvent(waiting, 'f'), { type: 'toggleFirewall' });
+  const on = run(waiting, [{ type: 'toggleFirewall' }]).s;
+  assert.match(screenFor(on, ctx).lines.join('\n'), /Open the firewall port for me: ON, for this session only/);
+  assert.equal(run(on, [{ type: 'toggleFirewall' }]).s.openFirewall, false);
+  assert.equal(initialState({ role: 'helper', openFirewall: true }).openFirewall, true);
+  const dialling = run(initialState({ role: 'friend' }), [{ type: 'continue' }]).s;
+  assert.equal(run(dialling, [{ type: 'toggleFirewall' }]).s.openFirewall, false);
+  assert.match(screenFor(dialling, ctx).lines.join('\n'), /Firewall: nothing to open on this side/);
+});

@@ -7,7 +7,6 @@ import { HelpError, toHelpError, type Ending } from '../errors';
 import type { EventLog } from '../events';
 import { freshKey } from '../net/keys';
 import { DEFAULT_PORT, parseAddress } from '../net/address';
-import { startNetwork } from '../net/bringup';
 import { LinkSupervisor, type Conn, type Way } from '../net/link';
 import { resumeToken } from '../net/returning';
 import { localAddresses } from '../net/tcp';
@@ -16,6 +15,7 @@ import { fullUI } from '../screens/full';
 import { plainUI, type WizardUI } from '../screens/plain';
 import { clockText, type ViewContext } from '../screens/view';
 import { dials, initialState, step, type Effect, type Role, type Step, type WizardEvent, type WizardState } from '../screens/wizard';
+import { firewallForWaiting, networkOnRequest } from './reach';
 import { runFriendSession } from './friend';
 import { runHelperSession } from './helper';
 import type { Memory } from './memory';
@@ -35,6 +35,8 @@ export interface RunOptions {
   reconnectMs: number;
   /** The friend's starting choice: may the helper type (changed on step 5 or 6, or Ctrl-Alt-K). */
   helperMayType: boolean;
+  /** The waiting side opens the firewall for its port (--open-firewall; step 3 can change it). */
+  openFirewall: boolean;
   timeouts: Timeouts;
   events: EventLog;
   terminal: Terminal;
@@ -78,7 +80,7 @@ export function run(o: RunOptions): Run {
   const friendDials = o.role !== 'helper' && !o.reverse;
   const address = o.address || (friendDials ? o.memory.lastHelper() : '');
   const memoryNote = friendDials ? o.memory.note() : null;
-  let state: WizardState = { ...initialState({ role: o.role, reverse: o.reverse, address, port: o.port, helperMayType: o.helperMayType }), step: o.startStep };
+  let state: WizardState = { ...initialState({ role: o.role, reverse: o.reverse, address, port: o.port, helperMayType: o.helperMayType, openFirewall: o.openFirewall }), step: o.startStep };
   let listeningPort: number | null = null;
   let waitStartedAt = Date.now();
   /** The computers that reached a code: the one shown first. The waiting side may get several; the
@@ -90,6 +92,8 @@ export function run(o: RunOptions): Run {
   let abortConnect: AbortController | null = null;
   /** The network is being started (N on step 4), and what step 4 last said while dialling. */
   let startingNetwork = false;
+  /** What the last screen adds once a firewall hole was opened (it is closed by the teardown). */
+  let firewallNote: string | null = null;
   let retryText = '';
   let stopSession: ((why: 'signal' | 'error') => void) | null = null;
   let resolveDone!: (e: Ending) => void;
@@ -113,6 +117,7 @@ export function run(o: RunOptions): Run {
   }
 
   function dispatch(e: WizardEvent) {
+    if (e.type === 'ended' && firewallNote) e = { ...e, ending: { ...e.ending, message: `${e.ending.message} ${firewallNote}` } };
     if (e.type === 'codeTyped' && !e.invalid) o.events.emit('code-checked', { matches: e.matches });
     const r = step(state, e);
     state = r.state;
@@ -159,14 +164,11 @@ export function run(o: RunOptions): Run {
 
   /** N on step 4: the network is started the system's way while the dialling goes on (bringup.ts). */
   async function bringUpNetwork(gen: number) {
-    const signal = abortConnect?.signal ?? new AbortController().signal;
     startingNetwork = true;
     dispatch({ type: 'activity', text: 'Starting the network... This can take a minute.' });
-    const r = await startNetwork(parseAddress(state.address, state.port || DEFAULT_PORT), signal,
-      (what, ok, output) => o.events.emit('network-start', { what, ok, output: output.slice(-500) }));
+    const r = await networkOnRequest(parseAddress(state.address, state.port || DEFAULT_PORT), abortConnect?.signal, o.events);
     startingNetwork = false;
     retryText = '';
-    o.events.emit('network-start', { ok: r.ok, tried: r.tried, text: r.text });
     if (gen === connectGen && state.step === 4) dispatch({ type: 'activity', text: r.ok ? `${r.text} Connecting...` : r.text, offerNetwork: !r.ok });
   }
 
@@ -199,7 +201,9 @@ export function run(o: RunOptions): Run {
         onListening: (port) => {
           listeningPort = port;
           const where = localAddresses().join(' or ');
-          activity(`Waiting for your ${other} to connect to ${where} port ${port}. Gives up after ${formatDuration(o.waitMs)}.`);
+          const fw = firewallForWaiting({ port, open: state.openFirewall, other, events: o.events, teardown: o.teardown });
+          firewallNote = fw.closedNote;
+          activity(`Waiting for your ${other} to connect to ${where} port ${port}. Gives up after ${formatDuration(o.waitMs)}.${fw.text ? ` ${fw.text}` : ''}`);
         },
         another: (c, w) => {
           if (gen !== connectGen || chosen || state.step !== 5) return w.abort('busy', 'someone else connected first');

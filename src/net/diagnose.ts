@@ -5,13 +5,16 @@
 import { readdirSync, readFileSync, existsSync } from 'node:fs';
 import * as net from 'node:net';
 import * as os from 'node:os';
-import type { Address } from './address';
+import { HelpError } from '../errors';
+import { formatAddress, type Address } from './address';
+import { outputBlockers } from './firewall';
+import { describeDialError } from './tcp';
 
 export interface NetFacts {
   /** Interfaces besides loopback: whether each is up (a cable in, a Wi-Fi joined), and Wi-Fi. */
   links: { name: string; up: boolean; wireless: boolean }[];
   /** Addresses that reach beyond this machine: not loopback, not IPv6 link-local. */
-  addresses: { family: 'IPv4' | 'IPv6'; address: string }[];
+  addresses: { family: 'IPv4' | 'IPv6'; address: string; cidr?: string }[];
   /** Whether there is a default route, per family. */
   routes: { v4: boolean; v6: boolean };
   /** Whether /etc/resolv.conf names a name server. */
@@ -23,6 +26,16 @@ export interface Missing {
   text: string;
   /** The one thing to do about it. */
   next: string;
+}
+
+const ipv4 = (a: string) => a.split('.').reduce((n, x) => n * 256 + Number(x), 0);
+
+/** Whether an IPv4 address is in a subnet given as "A.B.C.D/N". */
+function inSubnet(address: string, cidr: string): boolean {
+  const [base, bits] = cidr.split('/');
+  if (!net.isIPv4(base)) return false;
+  const size = 2 ** (32 - Number(bits));
+  return Math.floor(ipv4(address) / size) === Math.floor(ipv4(base) / size);
 }
 
 const read = (file: string): string | null => {
@@ -54,7 +67,7 @@ export function readNetFacts(): NetFacts {
   const addresses: NetFacts['addresses'] = [];
   for (const list of Object.values(os.networkInterfaces()))
     for (const a of list ?? [])
-      if (!a.internal && !a.address.toLowerCase().startsWith('fe80')) addresses.push({ family: a.family === 'IPv6' ? 'IPv6' : 'IPv4', address: a.address });
+      if (!a.internal && !a.address.toLowerCase().startsWith('fe80')) addresses.push({ family: a.family === 'IPv6' ? 'IPv6' : 'IPv4', address: a.address, cidr: a.cidr ?? undefined });
   const v4 = (read('/proc/net/route') ?? '').split('\n').slice(1).some((l) => l.split(/\s+/)[1] === '00000000');
   const v6 = (read('/proc/net/ipv6_route') ?? '').split('\n').some((l) => {
     const f = l.trim().split(/\s+/);
@@ -87,7 +100,9 @@ export function missingLayer(f: NetFacts, target: Address): Missing | null {
       text: 'This computer is connected to a network but has no address on it yet.',
       next: 'The network may need to be started (in the recovery menu: "Enable networking").',
     };
-  const routed = family === 'IPv4' ? f.routes.v4 : family === 'IPv6' ? f.routes.v6 : f.routes.v4 || f.routes.v6;
+  // A helper on this computer's own network needs no way out.
+  const onLink = usable.some((a) => a.cidr && net.isIPv4(target.host) && inSubnet(target.host, a.cidr));
+  const routed = onLink || (family === 'IPv4' ? f.routes.v4 : family === 'IPv6' ? f.routes.v6 : f.routes.v4 || f.routes.v6);
   if (!routed)
     return {
       layer: 'route',
@@ -101,4 +116,22 @@ export function missingLayer(f: NetFacts, target: Address): Missing | null {
       next: 'Ask your helper for their numeric address (like 203.0.113.5) and use that instead.',
     };
   return null;
+}
+
+/** Failures that may be this machine's own network's doing. */
+const NETWORK_ERRORS = new Set(['ENETUNREACH', 'EHOSTUNREACH', 'ETIMEDOUT', 'ENOTFOUND', 'EAI_AGAIN']);
+
+/** Why a dial failed, in plain words: what this machine's network lacks (`missing`, which a
+ * cable or a started network fixes), a firewall that drops what it sends out, or the error. */
+export function explainDialFailure(address: Address, e: NodeJS.ErrnoException): { why: HelpError; missing: Missing | null } {
+  const missing = NETWORK_ERRORS.has(e.code ?? '') ? missingLayer(readNetFacts(), address) : null;
+  if (missing) return { why: new HelpError('connect', missing.text, `${missing.next} Then start remote-help again.`), missing };
+  const out = e.code === 'ETIMEDOUT' ? outputBlockers() : [];
+  if (out.length > 0)
+    return {
+      why: new HelpError('connect', `${formatAddress(address)} did not answer, and this computer's firewall (${out.join(', ')}) drops what it sends out.`,
+        'Its rules for outgoing connections must let remote-help out: ask your helper (remote-help only ever opens incoming ports).'),
+      missing: null,
+    };
+  return { why: describeDialError(address, e), missing: null };
 }

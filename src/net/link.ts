@@ -15,10 +15,10 @@ import { formatDuration } from '../duration';
 import type { EventLog } from '../events';
 import type { Teardown } from '../teardown';
 import type { Address } from './address';
-import { missingLayer, readNetFacts, type Missing } from './diagnose';
+import { explainDialFailure, type Missing } from './diagnose';
 import { checkReturn, proveReturn } from './returning';
 import { Candidates, sleep, type Conn, type Greet } from './candidates';
-import { describeDialError, dial, listen, type Link } from './tcp';
+import { dial, listen, type Link } from './tcp';
 
 export type Way = { kind: 'dial'; address: Address } | { kind: 'wait'; port: number };
 
@@ -44,8 +44,6 @@ const MAX_FIRST = 32;
 /** Returning connections tried at once on the waiting side. */
 const MAX_RETURNING = 8;
 const RETRYABLE = new Set(['ECONNREFUSED', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ECONNRESET']);
-/** Failures that may be this machine's own network's doing. */
-const NETWORK_ERRORS = new Set(['ENETUNREACH', 'EHOSTUNREACH', 'ETIMEDOUT', 'ENOTFOUND', 'EAI_AGAIN']);
 /** Between dials that found nobody listening. */
 const RETRY_MS = 1000;
 /** A dial that got through but failed its greeting waits longer each time, up to this. */
@@ -161,14 +159,12 @@ export class LinkSupervisor {
         link = await dial(address, Math.min(10_000, Math.max(1, f.until - Date.now())));
       } catch (err) {
         const e = err as NodeJS.ErrnoException;
-        // Whether this machine's own network is what is missing (diagnose.ts): that is said
-        // instead, and waited out, since a cable plugged in or a network started fixes it.
-        const missing = NETWORK_ERRORS.has(e.code ?? '') ? missingLayer(readNetFacts(), address) : null;
+        // What this machine lacks (diagnose.ts) is said instead, and waited out.
+        const { why, missing } = explainDialFailure(address, e);
         if ((missing?.layer ?? null) !== lastMissing) {
           lastMissing = missing?.layer ?? null;
           this.o.events.emit('network', { missing: lastMissing });
         }
-        const why = missing ? new HelpError('connect', missing.text, `${missing.next} Then start remote-help again.`) : describeDialError(address, e);
         const retry = RETRYABLE.has(e.code ?? '') || (missing !== null && missing.layer !== 'name');
         if (!retry || Date.now() + RETRY_MS >= f.until) throw why;
         f.onRetry?.(attempt, why, missing);

@@ -83,6 +83,11 @@ export function describeDialError(addr: Address, err: NodeJS.ErrnoException): He
     case 'EHOSTUNREACH':
       return new HelpError('connect', `This machine cannot reach ${where}: no network route.`,
         'Check that the network is connected, then try again.');
+    case 'EPERM':
+    case 'EACCES':
+      // What a firewall that filters outgoing connections answers (an iptables OUTPUT DROP).
+      return new HelpError('connect', `This computer's firewall does not let remote-help connect out to ${where}.`,
+        'Its rules for outgoing connections must allow it: ask your helper (remote-help only ever opens incoming ports).');
     case 'ETIMEDOUT':
       return new HelpError('connect', `${where} did not answer.`,
         'The port may be closed by a firewall, or the address may be wrong. Check both, then try again.');

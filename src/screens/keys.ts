@@ -47,6 +47,7 @@ export function keyToEvent(s: WizardState, f: FieldState, k: Key): { event: Wiza
       return enter ? ev({ type: 'chooseRole', role: f.selected === 1 ? 'helper' : 'friend' }) : none;
     case 3:
       if (k.name === 'tab') return ev({ type: 'toggleReverse' });
+      if (k.ch === 'f' || k.ch === 'F') return ev({ type: 'toggleFirewall' });
       return enter && !dials(s) ? ev({ type: 'continue' }) : none;
     case 4:
       return k.ch === 'n' || k.ch === 'N' ? ev({ type: 'startNetwork' }) : none;

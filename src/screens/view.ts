@@ -111,7 +111,9 @@ function details(s: WizardState, ctx: ViewContext, problem: string[]): Screen {
   const reverseLine = s.reverse
     ? `Reverse connection: ON (the ${s.role === 'friend' ? 'helper connects to you' : 'helper connects to the friend'}).`
     : `Reverse connection: off (turn on if the ${s.role === 'friend' ? 'helper' : 'friend'} cannot accept connections).`;
-  const firewall = 'Open the firewall port for me: not available yet (open it yourself if needed).';
+  const firewall = dials(s) ? 'Firewall: nothing to open on this side (it connects out).'
+    : s.openFirewall ? 'Open the firewall port for me: ON, for this session only (f: turn off).'
+      : 'Open the firewall port for me: off (f: turn on if a firewall blocks it).';
   if (dials(s)) {
     const who = other(s);
     return {
@@ -148,7 +150,7 @@ function details(s: WizardState, ctx: ViewContext, problem: string[]): Screen {
       firewall,
       ...problem,
     ],
-    keys: 'Enter: start waiting   Tab: reverse   Esc: back   q: quit',
+    keys: 'Enter: start waiting   Tab: reverse   f: firewall   Esc: back   q: quit',
   };
 }
 

@@ -21,6 +21,9 @@ export interface WizardState {
   activity: string;
   /** Step 4 offers to start this machine's network (N): it is what is missing. */
   networkOffer: boolean;
+  /** The waiting side opens this machine's firewall for the session's port (step 3, off by
+   * default, or --open-firewall). */
+  openFirewall: boolean;
   code: string | null;
   peer: { user: string; host: string } | null;
   /** Other computers that reached a code while this one is shown (the waiting side keeps taking
@@ -42,6 +45,7 @@ export type WizardEvent =
   | { type: 'quit' }
   | { type: 'chooseRole'; role: Role }
   | { type: 'toggleReverse' }
+  | { type: 'toggleFirewall' }
   | { type: 'setAddress'; text: string; problem: string | null }
   /** `offerNetwork`: this machine's network is what is missing, and N may start it. */
   | { type: 'activity'; text: string; offerNetwork?: boolean }
@@ -73,7 +77,7 @@ export type Effect =
 /** After this many wrong codes the helper's side stops: guessing is what a man in the middle does. */
 export const MAX_MISMATCHES = 3;
 
-export function initialState(o: Partial<Pick<WizardState, 'role' | 'reverse' | 'address' | 'port' | 'helperMayType'>> = {}): WizardState {
+export function initialState(o: Partial<Pick<WizardState, 'role' | 'reverse' | 'address' | 'port' | 'helperMayType' | 'openFirewall'>> = {}): WizardState {
   return {
     step: 1,
     role: o.role ?? null,
@@ -83,6 +87,7 @@ export function initialState(o: Partial<Pick<WizardState, 'role' | 'reverse' | '
     problem: null,
     activity: '',
     networkOffer: false,
+    openFirewall: o.openFirewall ?? false,
     code: null,
     peer: null,
     others: [],
@@ -155,6 +160,7 @@ export function step(s: WizardState, e: WizardEvent): Result {
 function details(s: WizardState, e: WizardEvent): Result {
   if (e.type === 'back') return go(s, { step: 2, problem: null });
   if (e.type === 'toggleReverse') return go(s, { reverse: !s.reverse, problem: null });
+  if (e.type === 'toggleFirewall' && !dials(s)) return go(s, { openFirewall: !s.openFirewall });
   if (e.type === 'setAddress') {
     // A bad address is not kept: "Last time" must only ever offer one that could be used.
     if (e.problem) return go(s, { problem: { message: e.problem, next: 'Check the address and type it again.' } });

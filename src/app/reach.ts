@@ -1,0 +1,41 @@
+// Getting through, on the person's word: starting this machine's network (N on step 4; the
+// work is src/net/bringup.ts), and the waiting side's firewall (src/net/firewall.ts does the
+// rules): the port opened for this session and closed again by the teardown; without the word, a
+// firewall that would keep the other person out is named, with what to do.
+import type { EventLog } from '../events';
+import type { Address } from '../net/address';
+import { startNetwork, type BringUp } from '../net/bringup';
+import { blockers, openHole, sweepStaleHoles } from '../net/firewall';
+import type { Teardown } from '../teardown';
+
+/** Starts the network for reaching `target`, each step and the result in the events log. */
+export async function networkOnRequest(target: Address, signal: AbortSignal | undefined, events: EventLog): Promise<BringUp> {
+  const r = await startNetwork(target, signal ?? new AbortController().signal,
+    (what, ok, output) => events.emit('network-start', { what, ok, output: output.slice(-500) }));
+  events.emit('network-start', { ok: r.ok, tried: r.tried, text: r.text });
+  return r;
+}
+
+/** What step 4 adds to its "waiting" line, and what the last screen adds (null: nothing opened). */
+export function firewallForWaiting(o: { port: number; open: boolean; other: string; events: EventLog; teardown: Teardown }): { text: string; closedNote: string | null } {
+  const swept = sweepStaleHoles();
+  if (swept > 0) o.events.emit('firewall', { swept });
+  if (!o.open) {
+    const found = blockers();
+    if (found.length === 0) return { text: '', closedNote: null };
+    o.events.emit('firewall', { blocking: found, port: o.port });
+    return {
+      text: `This computer's firewall (${found.join(', ')}) keeps port ${o.port} closed, so your ${o.other} cannot connect. ` +
+        'Start again with --open-firewall (or choose it on step 3) to let remote-help open it for this session only.',
+      closedNote: null,
+    };
+  }
+  const hole = openHole(o.port);
+  if (hole.where.length === 0) return { text: '', closedNote: null };
+  o.teardown.add('firewall hole', () => hole.close());
+  o.events.emit('firewall', { opened: hole.where, port: o.port });
+  return {
+    text: `remote-help opened this computer's firewall (${hole.where.join(', ')}) for port ${o.port}, for this session only.`,
+    closedNote: `The firewall is closed again on port ${o.port}.`,
+  };
+}

@@ -1,0 +1,122 @@
+// The firewall hole on the person's word (src/net/firewall.ts), in network namespaces the test
+// creates and deletes: a helper's with a firewall whose input policy drops (native nftables,
+// iptables over nf_tables, legacy iptables) and a friend's, joined by a veth pair (10.253.0.0/24
+// only inside them). Without --open-firewall nothing is touched and the helper is told what to
+// do; with it the session connects, and after every ending (the friend's hotkey, ~., SIGTERM,
+// SIGKILL and then the next start) the rule set is what it was before.
+import { test, type TestContext } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { confirmCode, release, sessionProcesses, startSide, until, type Side } from './harness';
+
+const root = process.getuid?.() === 0;
+const run = (ns: string, cmd: string) => execFileSync('ip', ['netns', 'exec', ns, 'sh', '-ec', cmd], { encoding: 'utf8' });
+
+const KINDS: Record<string, string> = {
+  nftables: `nft add table inet filter
+    nft add chain inet filter input '{ type filter hook input priority 0; policy drop; }'
+    nft add rule inet filter input iif lo accept
+    nft add rule inet filter input ct state established,related accept`,
+  'iptables-nft': `iptables-nft -P INPUT DROP
+    iptables-nft -A INPUT -i lo -j ACCEPT
+    iptables-nft -A INPUT -m conntrack --ctstate ESTABLISHED,RELATED -j ACCEPT`,
+  'iptables-legacy': `iptables-legacy -P INPUT DROP
+    iptables-legacy -A INPUT -i lo -j ACCEPT
+    iptables-legacy -A INPUT -m conntrack --ctstate ESTABLISHED,RELATED -j ACCEPT`,
+};
+
+/** Every rule a firewall of the helper's namespace holds, as text (the traffic counters that
+ * iptables-nft keeps in its rules are left out: they count packets, not rules). */
+const ruleset = (ns: string) => run(ns, 'nft list ruleset; echo ---; iptables-legacy -S; ip6tables-legacy -S; echo ---; iptables-nft -S; ip6tables-nft -S')
+  .replace(/counter packets \d+ bytes \d+/g, 'counter');
+
+function namespaces(t: TestContext, kind: string) {
+  const id = `${process.pid % 10000}${Math.floor(Math.random() * 10000)}`;
+  const helper = `rfh${id}`;
+  const friend = `rff${id}`;
+  for (const ns of [helper, friend]) {
+    execFileSync('ip', ['netns', 'add', ns]);
+    t.after(() => spawnSync('ip', ['netns', 'delete', ns]));
+    run(ns, 'ip link set lo up');
+  }
+  execFileSync('ip', ['link', 'add', `h${id}`, 'netns', helper, 'type', 'veth', 'peer', 'name', `f${id}`, 'netns', friend]);
+  run(helper, `ip addr add 10.253.0.1/24 dev h${id}; ip link set h${id} up`);
+  run(friend, `ip addr add 10.253.0.2/24 dev f${id}; ip link set f${id} up`);
+  run(helper, KINDS[kind]);
+  return { helper, friend, before: ruleset(helper) };
+}
+
+function side(t: TestContext, name: string, args: string[], ns: string): Side {
+  const s = startSide(name, args, { netns: ns });
+  t.after(() => release(s));
+  return s;
+}
+
+async function session(t: TestContext, n: { helper: string; friend: string }) {
+  const helper = side(t, 'helper', ['helper', '--port', '2222', '--open-firewall'], n.helper);
+  const opened = await helper.waitEvent('firewall');
+  assert.ok(Array.isArray(opened.opened) && opened.opened.length > 0, `opened: ${JSON.stringify(opened)}`);
+  const friend = side(t, 'friend', ['friend', '10.253.0.1', '--wait', '1'], n.friend);
+  const { shellPid } = await confirmCode(friend, helper);
+  helper.write('echo through-$((6*7))\r');
+  await friend.waitFor('through-42');
+  return { helper, friend, shellPid };
+}
+
+const settled = (ns: string, before: string) =>
+  until('the rule set as it was', () => ruleset(ns) === before, 5000).catch(() => assert.equal(ruleset(ns), before));
+
+for (const kind of Object.keys(KINDS)) {
+  test(`firewall, ${kind}: nothing touched without the word; with it the session connects and every ending leaves the rules as they were`, { skip: !root && 'needs root (ip netns)', timeout: 180_000 }, async (t) => {
+    await t.test('without --open-firewall: named, with what to do; nothing changed', async (st) => {
+      const n = namespaces(st, kind);
+      const helper = side(st, 'helper', ['helper', '--port', '2222'], n.helper);
+      const ev = await helper.waitEvent('firewall');
+      assert.ok(Array.isArray(ev.blocking) && ev.blocking.length > 0);
+      await until('the advice', () => /keeps port 2222 closed, so your friend cannot connect\. Start again with --open-firewall/.test(helper.output().replace(/\s+/g, ' ')));
+      assert.equal(ruleset(n.helper), n.before);
+      helper.kill('SIGTERM');
+      await helper.exited;
+      assert.equal(ruleset(n.helper), n.before);
+    });
+    const endings: [string, (s: Awaited<ReturnType<typeof session>>) => Promise<void>][] = [
+      ['the friend\'s hotkey', async (s) => s.friend.write('\x1b\x03')],
+      ['~.', async (s) => s.helper.write('\r~.')],
+      ['SIGTERM', async (s) => s.helper.kill('SIGTERM')],
+    ];
+    for (const [how, end] of endings) {
+      await t.test(`with --open-firewall, ended by ${how}`, async (st) => {
+        const n = namespaces(st, kind);
+        const s = await session(st, n);
+        assert.notEqual(ruleset(n.helper), n.before, 'the hole is there during the session');
+        await end(s);
+        await s.helper.exited;
+        await s.friend.exited;
+        await settled(n.helper, n.before);
+        assert.match(s.helper.output().replace(/\s+/g, ' '), /The firewall is closed again on port 2222\./);
+        await until('the shell gone', () => sessionProcesses(s.shellPid).length === 0, 5000);
+      });
+    }
+    await t.test('SIGKILL leaves the rule; the next start removes it', async (st) => {
+      const n = namespaces(st, kind);
+      const s = await session(st, n);
+      s.helper.kill('SIGKILL');
+      await s.helper.exited;
+      s.friend.write('\x1b\x03');
+      await s.friend.exited;
+      assert.notEqual(ruleset(n.helper), n.before, 'a killed process could not remove its rule');
+      const next = side(st, 'helper', ['helper', '--port', '2222'], n.helper);
+      await until('the stale rule swept', () => next.events().some((e) => e.event === 'firewall' && e.swept === 1), 10_000);
+      await settled(n.helper, n.before);
+      next.kill('SIGTERM');
+      await next.exited;
+    });
+  });
+}
+
+test('firewall, the connecting side: a firewall that drops what this computer sends out is named, since no hole can help there', { skip: !root && 'needs root (ip netns)', timeout: 60_000 }, async (t) => {
+  const n = namespaces(t, 'nftables');
+  run(n.friend, 'iptables-nft -P OUTPUT DROP');
+  const friend = side(t, 'friend', ['friend', '10.253.0.1', '--wait', '1'], n.friend);
+  await until('the friend told', () => /did not answer, and this computer's firewall \(iptables\) drops what it sends out\./.test(friend.output().replace(/\s+/g, ' ')), 20_000);
+});
