@@ -34,6 +34,7 @@ interface Common {
   reconnect: number;
   viewOnly?: boolean;
   openFirewall?: boolean;
+  mapPort?: boolean;
 }
 
 /** A port to wait on: 1 to 65535, or 0 for one the system picks (reported in the `listening` event). */
@@ -63,7 +64,8 @@ function withCommon(c: Command): Command {
     .option('--events <file>', 'append one JSON object per line for each thing that happens')
     .addOption(new Option('--wait <minutes>', 'give up waiting for the other side after this long').default(30).argParser(minutesArg))
     .addOption(new Option('--reconnect <minutes>', 'when the link drops mid-session, how long to wait for it to come back (0: end at once)').default(10).argParser(reconnectArg))
-    .option('--open-firewall', 'when waiting: open this computer\'s firewall for the port, for this session only');
+    .option('--open-firewall', 'when waiting: open this computer\'s firewall for the port, for this session only')
+    .option('--map-port', 'when waiting: ask the home router to forward the port (UPnP or NAT-PMP), for this session only');
 }
 
 export function buildProgram(start: (o: StartOptions) => void): Command {
@@ -143,6 +145,7 @@ interface StartOptions {
   reconnectMs: number;
   helperMayType: boolean;
   openFirewall: boolean;
+  mapPort: boolean;
   role: Role | null;
   reverse: boolean;
   address: string;
@@ -158,6 +161,7 @@ function common(o: Common) {
     reconnectMs: Math.round(o.reconnect * 60_000),
     helperMayType: !o.viewOnly,
     openFirewall: Boolean(o.openFirewall),
+    mapPort: Boolean(o.mapPort),
   };
 }
 

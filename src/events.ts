@@ -8,6 +8,7 @@ export type EventName =
   | 'network'
   | 'network-start'
   | 'firewall'
+  | 'port-mapped'
   | 'connected'
   | 'rejected-connection'
   | 'code-shown'

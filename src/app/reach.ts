@@ -6,6 +6,8 @@ import type { EventLog } from '../events';
 import type { Address } from '../net/address';
 import { startNetwork, type BringUp } from '../net/bringup';
 import { blockers, openHole, sweepStaleHoles } from '../net/firewall';
+import { mapPort } from '../net/portmap';
+import { localAddresses } from '../net/tcp';
 import type { Teardown } from '../teardown';
 
 /** Starts the network for reaching `target`, each step and the result in the events log. */
@@ -17,7 +19,7 @@ export async function networkOnRequest(target: Address, signal: AbortSignal | un
 }
 
 /** What step 4 adds to its "waiting" line, and what the last screen adds (null: nothing opened). */
-export function firewallForWaiting(o: { port: number; open: boolean; other: string; events: EventLog; teardown: Teardown }): { text: string; closedNote: string | null } {
+function firewallForWaiting(o: { port: number; open: boolean; other: string; events: EventLog; teardown: Teardown }): { text: string; closedNote: string | null } {
   const swept = sweepStaleHoles();
   if (swept > 0) o.events.emit('firewall', { swept });
   if (!o.open) {
@@ -38,4 +40,27 @@ export function firewallForWaiting(o: { port: number; open: boolean; other: stri
     text: `remote-help opened this computer's firewall (${hole.where.join(', ')}) for port ${o.port}, for this session only.`,
     closedNote: `The firewall is closed again on port ${o.port}.`,
   };
+}
+
+/** What the waiting side does about getting through once it listens on `port`: the firewall
+ * (at once), then, when asked, the router's port mapping. `say` gets what step 4 adds to its
+ * "waiting" line as it changes; returns what the last screen adds once something was opened. */
+export function gettingThrough(o: { port: number; openFirewall: boolean; mapPort: boolean; other: string; events: EventLog; teardown: Teardown; say(text: string): void }): string[] {
+  const fw = firewallForWaiting({ port: o.port, open: o.openFirewall, other: o.other, events: o.events, teardown: o.teardown });
+  const closed = fw.closedNote ? [fw.closedNote] : [];
+  o.say(fw.text);
+  if (!o.mapPort) return closed;
+  const both = (text: string) => o.say([fw.text, text].filter(Boolean).join(' '));
+  both(`Asking your router to forward port ${o.port} to this computer...`);
+  closed.push(`Your router no longer forwards port ${o.port}.`);
+  void mapPort(o.port).then((m) => {
+    if (typeof m === 'string') {
+      o.events.emit('port-mapped', { error: m });
+      return both(`The router could not be asked (${m}). Forward port ${o.port} to this computer (${localAddresses()[0] ?? 'its address'}) by hand in your router's settings, or use --reverse.`);
+    }
+    o.teardown.add('router port mapping', () => m.close());
+    o.events.emit('port-mapped', { via: m.via, external: m.external, port: m.port });
+    both(`Your router (${m.via}) forwards port ${m.port} here for this session. Read this to your ${o.other}: address ${m.external} port ${m.port}.`);
+  });
+  return closed;
 }

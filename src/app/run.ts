@@ -15,7 +15,7 @@ import { fullUI } from '../screens/full';
 import { plainUI, type WizardUI } from '../screens/plain';
 import { clockText, type ViewContext } from '../screens/view';
 import { dials, initialState, step, type Effect, type Role, type Step, type WizardEvent, type WizardState } from '../screens/wizard';
-import { firewallForWaiting, networkOnRequest } from './reach';
+import { gettingThrough, networkOnRequest } from './reach';
 import { runFriendSession } from './friend';
 import { runHelperSession } from './helper';
 import type { Memory } from './memory';
@@ -35,8 +35,10 @@ export interface RunOptions {
   reconnectMs: number;
   /** The friend's starting choice: may the helper type (changed on step 5 or 6, or Ctrl-Alt-K). */
   helperMayType: boolean;
-  /** The waiting side opens the firewall for its port (--open-firewall; step 3 can change it). */
+  /** The waiting side opens the firewall for its port, and asks the router to forward it
+   * (--open-firewall, --map-port; step 3 can change both). */
   openFirewall: boolean;
+  mapPort: boolean;
   timeouts: Timeouts;
   events: EventLog;
   terminal: Terminal;
@@ -80,7 +82,7 @@ export function run(o: RunOptions): Run {
   const friendDials = o.role !== 'helper' && !o.reverse;
   const address = o.address || (friendDials ? o.memory.lastHelper() : '');
   const memoryNote = friendDials ? o.memory.note() : null;
-  let state: WizardState = { ...initialState({ role: o.role, reverse: o.reverse, address, port: o.port, helperMayType: o.helperMayType, openFirewall: o.openFirewall }), step: o.startStep };
+  let state: WizardState = { ...initialState({ role: o.role, reverse: o.reverse, address, port: o.port, helperMayType: o.helperMayType, openFirewall: o.openFirewall, mapPort: o.mapPort }), step: o.startStep };
   let listeningPort: number | null = null;
   let waitStartedAt = Date.now();
   /** The computers that reached a code: the one shown first. The waiting side may get several; the
@@ -92,8 +94,9 @@ export function run(o: RunOptions): Run {
   let abortConnect: AbortController | null = null;
   /** The network is being started (N on step 4), and what step 4 last said while dialling. */
   let startingNetwork = false;
-  /** What the last screen adds once a firewall hole was opened (it is closed by the teardown). */
-  let firewallNote: string | null = null;
+  /** What the last screen adds once a firewall hole or a router mapping was made (the teardown
+   * undoes them). */
+  let closedNotes: string[] = [];
   let retryText = '';
   let stopSession: ((why: 'signal' | 'error') => void) | null = null;
   let resolveDone!: (e: Ending) => void;
@@ -117,7 +120,7 @@ export function run(o: RunOptions): Run {
   }
 
   function dispatch(e: WizardEvent) {
-    if (e.type === 'ended' && firewallNote) e = { ...e, ending: { ...e.ending, message: `${e.ending.message} ${firewallNote}` } };
+    if (e.type === 'ended' && closedNotes.length) e = { ...e, ending: { ...e.ending, message: [e.ending.message, ...closedNotes].join(' ') } };
     if (e.type === 'codeTyped' && !e.invalid) o.events.emit('code-checked', { matches: e.matches });
     const r = step(state, e);
     state = r.state;
@@ -200,10 +203,9 @@ export function run(o: RunOptions): Run {
         },
         onListening: (port) => {
           listeningPort = port;
-          const where = localAddresses().join(' or ');
-          const fw = firewallForWaiting({ port, open: state.openFirewall, other, events: o.events, teardown: o.teardown });
-          firewallNote = fw.closedNote;
-          activity(`Waiting for your ${other} to connect to ${where} port ${port}. Gives up after ${formatDuration(o.waitMs)}.${fw.text ? ` ${fw.text}` : ''}`);
+          const waiting = `Waiting for your ${other} to connect to ${localAddresses().join(' or ')} port ${port}. Gives up after ${formatDuration(o.waitMs)}.`;
+          closedNotes = gettingThrough({ port, openFirewall: state.openFirewall, mapPort: state.mapPort, other, events: o.events, teardown: o.teardown,
+            say: (extra) => activity(extra ? `${waiting} ${extra}` : waiting) });
         },
         another: (c, w) => {
           if (gen !== connectGen || chosen || state.step !== 5) return w.abort('busy', 'someone else connected first');

@@ -48,6 +48,7 @@ export function keyToEvent(s: WizardState, f: FieldState, k: Key): { event: Wiza
     case 3:
       if (k.name === 'tab') return ev({ type: 'toggleReverse' });
       if (k.ch === 'f' || k.ch === 'F') return ev({ type: 'toggleFirewall' });
+      if (k.ch === 'm' || k.ch === 'M') return ev({ type: 'toggleMapPort' });
       return enter && !dials(s) ? ev({ type: 'continue' }) : none;
     case 4:
       return k.ch === 'n' || k.ch === 'N' ? ev({ type: 'startNetwork' }) : none;

@@ -112,6 +112,7 @@ export function lineToEvent(s: WizardState, line: string): WizardEvent | null {
       if (word === 'b') return { type: 'back' };
       if (word === 'r') return { type: 'toggleReverse' };
       if (word === 'f' && !dials(s)) return { type: 'toggleFirewall' };
+      if (word === 'm' && !dials(s)) return { type: 'toggleMapPort' };
       if (!dials(s)) return { type: 'continue' };
       return addressEvent(line || s.address, s.port);
     case 4:

@@ -148,9 +148,11 @@ function details(s: WizardState, ctx: ViewContext, problem: string[]): Screen {
       '',
       reverseLine,
       firewall,
+      s.mapPort ? 'Ask my router to forward the port: ON, for this session only (m: turn off).'
+        : `Ask my router to forward the port: off (m: turn on${allPrivate && ctx.addresses.length > 0 ? ': these addresses are private' : ''}).`,
       ...problem,
     ],
-    keys: 'Enter: start waiting   Tab: reverse   f: firewall   Esc: back   q: quit',
+    keys: 'Enter: wait   Tab: reverse   f: firewall   m: router   Esc: back   q: quit',
   };
 }
 

@@ -24,6 +24,8 @@ export interface WizardState {
   /** The waiting side opens this machine's firewall for the session's port (step 3, off by
    * default, or --open-firewall). */
   openFirewall: boolean;
+  /** The waiting side asks the router to forward its port (UPnP / NAT-PMP; step 3, --map-port). */
+  mapPort: boolean;
   code: string | null;
   peer: { user: string; host: string } | null;
   /** Other computers that reached a code while this one is shown (the waiting side keeps taking
@@ -46,6 +48,7 @@ export type WizardEvent =
   | { type: 'chooseRole'; role: Role }
   | { type: 'toggleReverse' }
   | { type: 'toggleFirewall' }
+  | { type: 'toggleMapPort' }
   | { type: 'setAddress'; text: string; problem: string | null }
   /** `offerNetwork`: this machine's network is what is missing, and N may start it. */
   | { type: 'activity'; text: string; offerNetwork?: boolean }
@@ -77,7 +80,7 @@ export type Effect =
 /** After this many wrong codes the helper's side stops: guessing is what a man in the middle does. */
 export const MAX_MISMATCHES = 3;
 
-export function initialState(o: Partial<Pick<WizardState, 'role' | 'reverse' | 'address' | 'port' | 'helperMayType' | 'openFirewall'>> = {}): WizardState {
+export function initialState(o: Partial<Pick<WizardState, 'role' | 'reverse' | 'address' | 'port' | 'helperMayType' | 'openFirewall' | 'mapPort'>> = {}): WizardState {
   return {
     step: 1,
     role: o.role ?? null,
@@ -88,6 +91,7 @@ export function initialState(o: Partial<Pick<WizardState, 'role' | 'reverse' | '
     activity: '',
     networkOffer: false,
     openFirewall: o.openFirewall ?? false,
+    mapPort: o.mapPort ?? false,
     code: null,
     peer: null,
     others: [],
@@ -161,6 +165,7 @@ function details(s: WizardState, e: WizardEvent): Result {
   if (e.type === 'back') return go(s, { step: 2, problem: null });
   if (e.type === 'toggleReverse') return go(s, { reverse: !s.reverse, problem: null });
   if (e.type === 'toggleFirewall' && !dials(s)) return go(s, { openFirewall: !s.openFirewall });
+  if (e.type === 'toggleMapPort' && !dials(s)) return go(s, { mapPort: !s.mapPort });
   if (e.type === 'setAddress') {
     // A bad address is not kept: "Last time" must only ever offer one that could be used.
     if (e.problem) return go(s, { problem: { message: e.problem, next: 'Check the address and type it again.' } });
