@@ -9,7 +9,7 @@
 // its rules are gone with the process too), native nftables (every input-hook chain whose policy
 // drops), and firewalld (`--add-port` with a timeout, removed at the end).
 import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 
 export interface Hole {
   /** What was opened, in words ("nftables (inet filter input)"). */
@@ -39,10 +39,24 @@ const alive = (pid: number): boolean => {
   }
 };
 
-/** The iptables commands present, each with the rules of its INPUT chain (`-S`). */
+/** Whether legacy iptables holds a filter table here. Asking it otherwise would load its kernel
+ * module and make an empty table: reading must not change the machine. */
+const legacyInUse = (names: string) => /^filter$/m.test(safeRead(names));
+
+function safeRead(file: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch {
+    return '';
+  }
+}
+
+/** The iptables commands in use, each with the rules of its INPUT chain (`-S`). */
 function iptablesFamilies(): { cmd: string; label: string; rules: string }[] {
   const out: { cmd: string; label: string; rules: string }[] = [];
   for (const [cmd, label] of [['iptables-legacy', 'iptables (legacy)'], ['ip6tables-legacy', 'ip6tables (legacy)'], ['iptables-nft', 'iptables'], ['ip6tables-nft', 'ip6tables']]) {
+    if (cmd === 'iptables-legacy' && !legacyInUse('/proc/net/ip_tables_names')) continue;
+    if (cmd === 'ip6tables-legacy' && !legacyInUse('/proc/net/ip6_tables_names')) continue;
     const path = tool(cmd);
     const rules = path ? sh(path, ['-S', 'INPUT']) : null;
     if (path && rules !== null) out.push({ cmd: path, label, rules });
@@ -88,6 +102,7 @@ export function blockers(): string[] {
 export function outputBlockers(): string[] {
   const kinds: string[] = [];
   for (const [cmd, label] of [['iptables-legacy', 'iptables (legacy)'], ['iptables-nft', 'iptables'], ['ip6tables-nft', 'ip6tables']]) {
+    if (cmd === 'iptables-legacy' && !legacyInUse('/proc/net/ip_tables_names')) continue;
     const path = tool(cmd);
     if (path && /^-P OUTPUT DROP/m.test(sh(path, ['-S', 'OUTPUT']) ?? '')) kinds.push(label);
   }
