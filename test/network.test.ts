@@ -188,4 +188,21 @@ test('in network namespaces: each missing layer is said in plain words; the netw
     assert.equal(r.code, 3, 'it stops: waiting cannot fix a missing name server');
     assert.deepEqual(networkEvents(friend), ['name']);
   });
+
+  await t.test('a name, and a name server that does not answer', async (st) => {
+    const n = namespaces(st);
+    ip('-n', n.helper, 'link', 'set', n.h, 'up');
+    ip('-n', n.friend, 'link', 'set', n.f, 'up');
+    await linkUp(n.friend, n.f);
+    ip('-n', n.friend, 'addr', 'add', '10.251.0.2/24', 'dev', n.f);
+    ip('-n', n.friend, 'route', 'add', 'default', 'via', '10.251.0.1');
+    const dir = `/etc/netns/${n.friend}`;
+    fs.mkdirSync(dir, { recursive: true });
+    st.after(() => fs.rmSync(dir, { recursive: true, force: true }));
+    fs.writeFileSync(`${dir}/resolv.conf`, 'nameserver 10.251.0.1\noptions timeout:1 attempts:1\n'); // nothing answers there
+    const friend = friendIn(st, n.friend, 'helper.invalid');
+    await says(friend, 'The name "helper.invalid" could not be found.');
+    await says(friend, 'Check the spelling with your helper, or use the numeric address instead.');
+    assert.equal((await friend.exited).code, 3);
+  });
 });
