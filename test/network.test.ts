@@ -61,6 +61,22 @@ function namespaces(t: TestContext) {
 const linkUp = (ns: string, dev: string) =>
   until(`${dev} up`, () => / state UP /.test(execFileSync('ip', ['-n', ns, '-o', 'link', 'show', dev], { encoding: 'utf8' })), 5000);
 
+/** The friend's namespace with an address, a default route and this resolv.conf (`ip netns exec`
+ * puts /etc/netns/NS/resolv.conf in place of /etc/resolv.conf). */
+async function routedWith(t: TestContext, resolv: string) {
+  const n = namespaces(t);
+  ip('-n', n.helper, 'link', 'set', n.h, 'up');
+  ip('-n', n.friend, 'link', 'set', n.f, 'up');
+  await linkUp(n.friend, n.f);
+  ip('-n', n.friend, 'addr', 'add', '10.251.0.2/24', 'dev', n.f);
+  ip('-n', n.friend, 'route', 'add', 'default', 'via', '10.251.0.1');
+  const dir = `/etc/netns/${n.friend}`;
+  fs.mkdirSync(dir, { recursive: true });
+  t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
+  fs.writeFileSync(`${dir}/resolv.conf`, resolv);
+  return n;
+}
+
 function friendIn(t: TestContext, ns: string, address: string): Side {
   const s = startSide('friend', ['friend', address, '--wait', '1'], { netns: ns });
   t.after(() => release(s));
@@ -169,18 +185,8 @@ test('in network namespaces: each missing layer is said in plain words; the netw
   });
 
   await t.test('a name, and no name server', async (st) => {
-    const n = namespaces(st);
-    ip('-n', n.helper, 'link', 'set', n.h, 'up');
-    ip('-n', n.friend, 'link', 'set', n.f, 'up');
-    await linkUp(n.friend, n.f);
-    ip('-n', n.friend, 'addr', 'add', '10.251.0.2/24', 'dev', n.f);
-    ip('-n', n.friend, 'route', 'add', 'default', 'via', '10.251.0.1');
-    // `ip netns exec` puts /etc/netns/NS/resolv.conf in place of /etc/resolv.conf: one without a
-    // name server, as on a machine whose network was never set up.
-    const dir = `/etc/netns/${n.friend}`;
-    fs.mkdirSync(dir, { recursive: true });
-    st.after(() => fs.rmSync(dir, { recursive: true, force: true }));
-    fs.writeFileSync(`${dir}/resolv.conf`, '# no name server\n');
+    // No name server, as on a machine whose network was never set up.
+    const n = await routedWith(st, '# no name server\n');
     const friend = friendIn(st, n.friend, 'helper.invalid');
     await says(friend, 'This computer has no name server set up, so "helper.invalid" cannot be looked up.');
     await says(friend, 'Ask your helper for their numeric address');
@@ -190,16 +196,7 @@ test('in network namespaces: each missing layer is said in plain words; the netw
   });
 
   await t.test('a name, and a name server that does not answer', async (st) => {
-    const n = namespaces(st);
-    ip('-n', n.helper, 'link', 'set', n.h, 'up');
-    ip('-n', n.friend, 'link', 'set', n.f, 'up');
-    await linkUp(n.friend, n.f);
-    ip('-n', n.friend, 'addr', 'add', '10.251.0.2/24', 'dev', n.f);
-    ip('-n', n.friend, 'route', 'add', 'default', 'via', '10.251.0.1');
-    const dir = `/etc/netns/${n.friend}`;
-    fs.mkdirSync(dir, { recursive: true });
-    st.after(() => fs.rmSync(dir, { recursive: true, force: true }));
-    fs.writeFileSync(`${dir}/resolv.conf`, 'nameserver 10.251.0.1\noptions timeout:1 attempts:1\n'); // nothing answers there
+    const n = await routedWith(st, 'nameserver 10.251.0.1\noptions timeout:1 attempts:1\n'); // nothing answers there
     const friend = friendIn(st, n.friend, 'helper.invalid');
     await says(friend, 'The name "helper.invalid" could not be found.');
     await says(friend, 'Check the spelling with your helper, or use the numeric address instead.');

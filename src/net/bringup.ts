@@ -8,6 +8,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { missingLayer, readNetFacts, type NetFacts } from './diagnose';
 import type { Address } from './address';
+import { systemTool } from '../system';
 
 export interface BringUp {
   ok: boolean;
@@ -37,10 +38,6 @@ function run(file: string, args: string[], signal: AbortSignal, ms = STEP_MS): P
   });
 }
 
-const which = (name: string): string | null => {
-  for (const dir of ['/usr/sbin', '/sbin', '/usr/bin', '/bin']) if (existsSync(`${dir}/${name}`)) return `${dir}/${name}`;
-  return null;
-};
 
 /** Whether this process shares PID 1's network: only then are the system's services ours to start
  * (inside a container or a namespace they would start the network of another). */
@@ -85,28 +82,28 @@ export async function startNetwork(target: Address, signal: AbortSignal, log: (w
     return r.ok;
   };
   // The system's own way first, where the system is ours to ask.
-  if (systemsNetwork() && existsSync('/run/systemd/system') && which('systemctl')) {
+  if (systemsNetwork() && existsSync('/run/systemd/system') && systemTool('systemctl')) {
     for (const [unit, name] of [['NetworkManager.service', 'NetworkManager'], ['systemd-networkd.service', 'systemd-networkd'], ['networking.service', 'networking (ifupdown)']]) {
       if (signal.aborted) break;
       if ((await run('systemctl', ['is-enabled', '-q', unit], signal, 5000)).ok) await step(name, 'systemctl', ['start', '--no-ask-password', unit]);
     }
     if (tried.length > 0 && await settle(target, signal)) return done('');
-  } else if (systemsNetwork() && which('ifup') && /^\s*(auto|allow-hotplug)\s+(?!lo\b)\S/m.test(safeRead('/etc/network/interfaces'))) {
-    await step('ifup -a', which('ifup')!, ['-a']);
+  } else if (systemsNetwork() && systemTool('ifup') && /^\s*(auto|allow-hotplug)\s+(?!lo\b)\S/m.test(safeRead('/etc/network/interfaces'))) {
+    await step('ifup -a', systemTool('ifup')!, ['-a']);
     if (await settle(target, signal)) return done('');
   }
   // A DHCP client on each wired interface, as the recovery menu does last.
-  const client = which('dhclient') ? 'dhclient' : which('dhcpcd') ? 'dhcpcd' : which('udhcpc') ? 'udhcpc' : null;
+  const client = systemTool('dhclient') ? 'dhclient' : systemTool('dhcpcd') ? 'dhcpcd' : systemTool('udhcpc') ? 'udhcpc' : null;
   if (!client) {
     return { ok: false, tried, text: `remote-help could not start the network${tried.length ? ` (tried: ${tried.join(', ')})` : ''}, and there is no DHCP client on this computer. Ask your helper what to try next.` };
   }
   mkdirSync('/run/remote-help', { recursive: true, mode: 0o700 });
   for (const iface of wiredInterfaces(facts)) {
     if (signal.aborted) break;
-    if (which('ip')) await run(which('ip')!, ['link', 'set', iface, 'up'], signal, 5000);
+    if (systemTool('ip')) await run(systemTool('ip')!, ['link', 'set', iface, 'up'], signal, 5000);
     const args = client === 'dhclient' ? ['-1', '-pf', `/run/remote-help/dhclient.${iface}.pid`, '-lf', `/run/remote-help/dhclient.${iface}.leases`, iface]
       : client === 'dhcpcd' ? ['-1', '-w', iface] : ['-i', iface, '-n', '-q', '-t', '5'];
-    await step(`${client} on ${iface}`, which(client)!, args);
+    await step(`${client} on ${iface}`, systemTool(client)!, args);
     if (await settle(target, signal, 3000)) return done(addressNote());
   }
   return {

@@ -9,7 +9,8 @@
 // its rules are gone with the process too), native nftables (every input-hook chain whose policy
 // drops), and firewalld (`--add-port` with a timeout, removed at the end).
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
+import { processAlive, systemTool } from '../system';
 
 export interface Hole {
   /** What was opened, in words ("nftables (inet filter input)"). */
@@ -28,16 +29,6 @@ function sh(file: string, args: string[]): string | null {
   }
 }
 
-const tool = (name: string): string | null => ['/usr/sbin', '/sbin', '/usr/bin', '/bin'].map((d) => `${d}/${name}`).find(existsSync) ?? null;
-
-const alive = (pid: number): boolean => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-};
 
 /** Whether legacy iptables holds a filter table here. Asking it otherwise would load its kernel
  * module and make an empty table: reading must not change the machine. */
@@ -57,7 +48,7 @@ function iptablesFamilies(): { cmd: string; label: string; rules: string }[] {
   for (const [cmd, label] of [['iptables-legacy', 'iptables (legacy)'], ['ip6tables-legacy', 'ip6tables (legacy)'], ['iptables-nft', 'iptables'], ['ip6tables-nft', 'ip6tables']]) {
     if (cmd === 'iptables-legacy' && !legacyInUse('/proc/net/ip_tables_names')) continue;
     if (cmd === 'ip6tables-legacy' && !legacyInUse('/proc/net/ip6_tables_names')) continue;
-    const path = tool(cmd);
+    const path = systemTool(cmd);
     const rules = path ? sh(path, ['-S', 'INPUT']) : null;
     if (path && rules !== null) out.push({ cmd: path, label, rules });
   }
@@ -70,7 +61,7 @@ const iptablesBlocks = (rules: string) => /^-P INPUT DROP/m.test(rules) || /-j (
 interface NftChain { family: string; table: string; name: string; hook?: string; policy?: string }
 
 function nftChains(): NftChain[] {
-  const nft = tool('nft');
+  const nft = systemTool('nft');
   const json = nft ? sh(nft, ['-j', 'list', 'chains']) : null;
   if (!json) return [];
   try {
@@ -84,7 +75,7 @@ function nftChains(): NftChain[] {
 const nftBlocking = () => nftChains().filter((c) => c.hook === 'input' && c.policy === 'drop' && !(c.name === 'INPUT' && (c.family === 'ip' || c.family === 'ip6')));
 
 const firewalld = () => {
-  const cmd = tool('firewall-cmd');
+  const cmd = systemTool('firewall-cmd');
   return cmd && sh(cmd, ['--state'])?.trim() === 'running' ? cmd : null;
 };
 
@@ -103,7 +94,7 @@ export function outputBlockers(): string[] {
   const kinds: string[] = [];
   for (const [cmd, label] of [['iptables-legacy', 'iptables (legacy)'], ['iptables-nft', 'iptables'], ['ip6tables-nft', 'ip6tables']]) {
     if (cmd === 'iptables-legacy' && !legacyInUse('/proc/net/ip_tables_names')) continue;
-    const path = tool(cmd);
+    const path = systemTool(cmd);
     if (path && /^-P OUTPUT DROP/m.test(sh(path, ['-S', 'OUTPUT']) ?? '')) kinds.push(label);
   }
   for (const c of nftChains()) if (c.hook === 'output' && c.policy === 'drop' && c.name !== 'OUTPUT') kinds.push(`nftables (${c.family} ${c.table} ${c.name})`);
@@ -127,7 +118,7 @@ export function openHole(port: number, pid = process.pid): Hole {
     where.push(/ufw-/.test(f.rules) ? `ufw (${f.label})` : f.label);
     undo.push(() => sh(f.cmd, ['-D', ...rule]));
   }
-  const nft = tool('nft');
+  const nft = systemTool('nft');
   for (const c of nft ? nftBlocking() : []) {
     const echoed = sh(nft!, ['--echo', '--handle', 'insert', 'rule', c.family, c.table, c.name, 'tcp', 'dport', String(port), 'accept', 'comment', `"${tag}"`]);
     const handle = /# handle (\d+)/.exec(echoed ?? '')?.[1];
@@ -151,7 +142,7 @@ export function sweepStaleHoles(): number {
   let removed = 0;
   const stale = (comment: string) => {
     const pid = Number(comment.slice(TAG.length));
-    return Number.isInteger(pid) && pid > 0 && pid !== process.pid && !alive(pid);
+    return Number.isInteger(pid) && pid > 0 && pid !== process.pid && !processAlive(pid);
   };
   for (const f of iptablesFamilies()) {
     for (const line of f.rules.split('\n')) {
@@ -161,7 +152,7 @@ export function sweepStaleHoles(): number {
       if (sh(f.cmd, ['-D', ...args]) !== null) removed++;
     }
   }
-  const nft = tool('nft');
+  const nft = systemTool('nft');
   const json = nft ? sh(nft, ['-j', 'list', 'ruleset']) : null;
   if (json) {
     try {

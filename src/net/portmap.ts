@@ -6,6 +6,7 @@
 // NAT-PMP has no list, and its lease runs out).
 import { execFile, execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
+import { processAlive, systemTool } from '../system';
 
 export interface Mapping {
   via: 'UPnP' | 'NAT-PMP';
@@ -20,7 +21,6 @@ export interface Mapping {
 export const LEASE_S = Number(process.env.REMOTE_HELP_MAP_LEASE) > 0 ? Number(process.env.REMOTE_HELP_MAP_LEASE) : 1200;
 const TAG = 'remote-help:';
 
-const tool = (name: string): string | null => ['/usr/bin', '/usr/sbin', '/bin', '/sbin'].map((d) => `${d}/${name}`).find(existsSync) ?? null;
 
 function run(file: string, args: string[]): Promise<string | null> {
   return new Promise((resolve) =>
@@ -35,14 +35,6 @@ const runSync = (file: string, args: string[]) => {
   }
 };
 
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-};
 
 /** The default IPv4 gateway, from the kernel's routing table. */
 function gateway(): string | null {
@@ -62,7 +54,7 @@ function renewing(every: number, renew: () => void): () => void {
 }
 
 async function upnp(port: number): Promise<Mapping | null> {
-  const upnpc = tool('upnpc');
+  const upnpc = systemTool('upnpc');
   const status = upnpc ? await run(upnpc, ['-s']) : null;
   const url = /desc: (http\S+)/.exec(status ?? '')?.[1];
   const lan = /Local LAN ip address : (\S+)/.exec(status ?? '')?.[1];
@@ -70,7 +62,7 @@ async function upnp(port: number): Promise<Mapping | null> {
   if (!upnpc || !url || !lan || !external) return null;
   // Mappings of remote-help processes that are gone: deleted first (they may hold this port).
   for (const m of (await run(upnpc, ['-u', url, '-l']) ?? '').matchAll(/\d+ (TCP|UDP)\s+(\d+)->\S+\s+'remote-help:(\d+)'/g)) {
-    if (!alive(Number(m[3]))) await run(upnpc, ['-u', url, '-d', m[2], m[1]]);
+    if (!processAlive(Number(m[3]))) await run(upnpc, ['-u', url, '-d', m[2], m[1]]);
   }
   const add = () => run(upnpc, ['-u', url, '-e', `${TAG}${process.pid}`, '-a', lan, String(port), String(port), 'TCP', String(LEASE_S)]);
   const added = await add();
@@ -80,7 +72,7 @@ async function upnp(port: number): Promise<Mapping | null> {
 }
 
 async function natpmp(port: number): Promise<Mapping | null> {
-  const natpmpc = tool('natpmpc');
+  const natpmpc = systemTool('natpmpc');
   const gw = gateway();
   if (!natpmpc || !gw) return null;
   const external = /Public IP address : (\S+)/.exec(await run(natpmpc, ['-g', gw]) ?? '')?.[1];
@@ -92,7 +84,7 @@ async function natpmp(port: number): Promise<Mapping | null> {
 
 /** Asks the router to forward `port` here: UPnP first, then NAT-PMP. A string says why not. */
 export async function mapPort(port: number): Promise<Mapping | string> {
-  if (!tool('upnpc') && !tool('natpmpc')) return 'remote-help cannot ask the router: neither upnpc (package miniupnpc) nor natpmpc is installed';
+  if (!systemTool('upnpc') && !systemTool('natpmpc')) return 'remote-help cannot ask the router: neither upnpc (package miniupnpc) nor natpmpc is installed';
   const m = (await upnp(port)) ?? (await natpmp(port));
   return m ?? 'no router answered (UPnP or NAT-PMP), or it refused';
 }

@@ -5,6 +5,7 @@
 // there is, and the end of the session says which processes got away (leftovers.ts).
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { processAlive } from '../system';
 
 const PREFIX = 'remote-help-';
 
@@ -68,7 +69,7 @@ export function sweepShellGroups(): void {
   }
   for (const name of names) {
     const pid = Number(name.slice(PREFIX.length));
-    if (!Number.isInteger(pid) || alive(pid)) continue;
+    if (!Number.isInteger(pid) || processAlive(pid)) continue;
     write(path.join(parent, name, 'cgroup.kill'), '1');
     removeWhenEmpty(path.join(parent, name));
   }
@@ -101,14 +102,6 @@ function write(file: string, text: string): void {
   }
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 function readOr(file: string): string {
   try {
