@@ -6,7 +6,6 @@
 // helper's status line below it (helper-console.ts); what the friend's program says on the control
 // channel (the keyboard taken or given, notes, the pty's size) shows there, never in the output.
 import type { Duplex, Readable } from 'node:stream';
-import { formatDuration } from '../duration';
 import { cleanText, decodeToHelper, encode, LineReader, MAX_MESSAGE, type ToFriend } from '../net/control';
 import { realClock, type Clock } from './clock';
 import { escapeState, scanEscape, type EscapeCommand } from './escape';
@@ -118,8 +117,8 @@ export function startHelperSession(o: HelperSessionOptions): HelperSession {
       case 'lost':
         if (effect.until === null) return;
         screen.countdown(true);
-        return note(`The connection dropped${effect.error ? ` (${effect.error})` : ''}; trying for up to ` +
-          `${formatDuration(o.rules.windowMs)}. If your friend ended the session, press Ctrl-C.`);
+        // The status line says the rest: reconnecting, the time left, and that Ctrl-C gives up.
+        return note(`The connection dropped${effect.error ? ` (${effect.error})` : ''}.`);
       case 'seek': return o.seek?.(effect.until);
       case 'stopSeeking': return o.stopSeeking?.();
       case 'setTimer':
