@@ -101,6 +101,14 @@ test('in network namespaces: each missing layer is said in plain words; the netw
     assert.deepEqual(networkEvents(friend), ['link']);
   });
 
+  await t.test('the waiting side with no network: said on step 4, since nobody can connect yet', async (st) => {
+    const n = namespaces(st);
+    const helper = startSide('helper', ['helper', '--port', '2222'], { netns: n.helper }); // its link is down
+    st.after(() => release(helper));
+    await says(helper, 'This computer is not connected to a network. Plug in the network cable. Your friend cannot reach this computer until then.');
+    assert.deepEqual(networkEvents(helper), ['link']);
+  });
+
   await t.test('no address, then the network comes up: the friend connects to the helper by itself', async (st) => {
     const n = namespaces(st);
     ip('-n', n.helper, 'link', 'set', n.h, 'up');

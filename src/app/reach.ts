@@ -5,6 +5,7 @@
 import type { EventLog } from '../events';
 import type { Address } from '../net/address';
 import { startNetwork, type BringUp } from '../net/bringup';
+import { missingLayer, readNetFacts } from '../net/diagnose';
 import { blockers, openHole, sweepStaleHoles } from '../net/firewall';
 import { mapPort } from '../net/portmap';
 import { localAddresses } from '../net/tcp';
@@ -47,6 +48,13 @@ function firewallForWaiting(o: { port: number; open: boolean; other: string; eve
  * "waiting" line as it changes; returns what the last screen adds once something was opened. */
 export function gettingThrough(o: { port: number; openFirewall: boolean; mapPort: boolean; other: string; events: EventLog; teardown: Teardown; say(text: string): void }): string[] {
   const fw = firewallForWaiting({ port: o.port, open: o.openFirewall, other: o.other, events: o.events, teardown: o.teardown });
+  // No network at all is said first: nobody can connect until it is there. (Any IPv4 address
+  // stands for "the other person" here; nothing is sent anywhere.)
+  const missing = missingLayer(readNetFacts(), { host: '0.0.0.0', port: o.port });
+  if (missing && (missing.layer === 'link' || missing.layer === 'address')) {
+    o.events.emit('network', { missing: missing.layer });
+    fw.text = [`${missing.text} ${missing.next} Your ${o.other} cannot reach this computer until then.`, fw.text].filter(Boolean).join(' ');
+  }
   const closed = fw.closedNote ? [fw.closedNote] : [];
   o.say(fw.text);
   if (!o.mapPort) return closed;
