@@ -58,26 +58,39 @@ function shape(src: net.Socket, dst: net.Socket, link: Link, timers: Set<NodeJS.
   let queued = 0;
   let lastAt = 0;
   const MTU = 1448;
+  // One queue per direction, sent in order by one timer at a time: a timer per piece could fire
+  // out of order on a busy loop (each is counted from the loop's cached clock), and reordered
+  // bytes are a broken TCP stream, not a slow one.
+  const fifo: { at: number; piece: Buffer }[] = [];
+  let timer: NodeJS.Timeout | null = null;
+  const pump = () => {
+    if (timer) timers.delete(timer);
+    timer = null;
+    while (fifo.length > 0 && fifo[0].at <= now()) {
+      const { piece } = fifo.shift()!;
+      queued -= piece.length;
+      if (!dst.destroyed) dst.write(piece);
+    }
+    if (queued <= link.queueBytes && src.isPaused()) src.resume();
+    if (fifo.length > 0) {
+      timer = setTimeout(pump, Math.max(0, fifo[0].at - now()));
+      timers.add(timer);
+    }
+  };
   src.on('data', (chunk: Buffer) => {
     const t = now();
     for (let i = 0; i < chunk.length; i += MTU) {
       const piece = chunk.subarray(i, i + MTU);
       nextFree = Math.max(t, nextFree) + (piece.length * 1000) / link.rateBytesPerSec;
-      const at = nextFree + link.oneWayDelayMs;
-      lastAt = at;
+      lastAt = nextFree + link.oneWayDelayMs;
       queued += piece.length;
-      const timer = setTimeout(() => {
-        timers.delete(timer);
-        queued -= piece.length;
-        if (!dst.destroyed) dst.write(piece);
-        if (queued <= link.queueBytes && src.isPaused()) src.resume();
-      }, Math.max(0, at - t));
-      timers.add(timer);
+      fifo.push({ at: lastAt, piece });
     }
+    if (!timer) pump();
     if (queued > link.queueBytes) src.pause();
   });
   src.on('close', () => {
-    const timer = setTimeout(() => dst.destroy(), Math.max(0, lastAt - now()) + 1);
-    timers.add(timer);
+    const t = setTimeout(() => dst.destroy(), Math.max(0, lastAt - now()) + 1);
+    timers.add(t);
   });
 }

@@ -48,6 +48,10 @@ export function startHelperConsole(o: { terminal: HelperTerminal; clock: Clock; 
     termSize: () => o.terminal.size(),
     utf8: o.terminal.utf8,
     status: () => o.status(o.terminal.size().cols, board.current()),
+    // The helper types here and waits for each echo: a small change (up to 256 bytes of output
+    // since the last frame) is painted at once; a flood gets ~50 frames a second.
+    minFrameMs: 20,
+    smallBytes: 256,
   });
   // Nothing is painted before the shell's first output: until then the helper's keys are not sent
   // (helper-session.ts), and what is on the terminal says the shell is starting.
@@ -60,7 +64,7 @@ export function startHelperConsole(o: { terminal: HelperTerminal; clock: Clock; 
       if (stopped) return;
       screen.write(data);
       started = true;
-      painter.dirty();
+      painter.dirty(data.length);
     },
     ptySize(size) {
       if (stopped || (size.cols === screen.size.cols && size.rows === screen.size.rows)) return false;

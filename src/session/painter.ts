@@ -16,11 +16,14 @@ export interface PainterOptions {
   utf8: boolean;
   /** The shortest time between frames; default 30 ms (at most ~33 frames a second). */
   minFrameMs?: number;
+  /** A change of at most this many bytes of output since the last frame (an echoed key) is
+   * painted at once, whatever minFrameMs says; a flood still waits. Default 0: never. */
+  smallBytes?: number;
 }
 
 export interface Painter {
-  /** The screen's content changed. */
-  dirty(): void;
+  /** The screen's content changed (by `bytes` of output, when it was output). */
+  dirty(bytes?: number): void;
   /** The terminal was resized or garbled: the next frame repaints everything. */
   invalidate(): void;
   /** Paint synchronously now. */
@@ -43,6 +46,9 @@ export function frameDelay(now: number, lastPaintEnd: number, lastWriteMs: numbe
 
 export function startPainter(o: PainterOptions): Painter {
   const minFrameMs = o.minFrameMs ?? 30;
+  const smallBytes = o.smallBytes ?? 0;
+  /** Output bytes since the last frame. */
+  let since = 0;
   let shown: Frame | null = null; // what the friend's terminal shows; null: unknown
   let pending = false;
   let stopped = false;
@@ -70,6 +76,7 @@ export function startPainter(o: PainterOptions): Painter {
   function paint(): void {
     cancel();
     pending = false;
+    since = 0;
     const next = grabFrame(o.screen, o.termSize(), o.status());
     const bytes = drawDiff(shown, next, o.utf8);
     shown = next;
@@ -94,14 +101,21 @@ export function startPainter(o: PainterOptions): Painter {
 
   function schedule(): void {
     if (stopped || !pending || timer || immediate || waitingForDrain) return;
-    const delay = frameDelay(performance.now(), lastPaintEnd, lastWriteMs, minFrameMs);
+    const small = since > 0 && since <= smallBytes && lastWriteMs < minFrameMs;
+    const delay = small ? 0 : frameDelay(performance.now(), lastPaintEnd, lastWriteMs, minFrameMs);
     if (delay === 0) immediate = setImmediate(tick);
     else timer = setTimeout(tick, delay);
   }
 
   return {
-    dirty() {
+    dirty(bytes = 0) {
       pending = true;
+      since += bytes;
+      // A small change may go sooner than the frame already waiting for its time.
+      if (since > 0 && since <= smallBytes && timer) {
+        clearTimeout(timer);
+        timer = null;
+      }
       schedule();
     },
     invalidate() {
