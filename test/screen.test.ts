@@ -234,6 +234,29 @@ describe('startPainter', () => {
     painter.stop();
   });
 
+  it('with smallBytes, an echo right after a frame is painted at once; a flood still waits for the interval', async () => {
+    const screen = new VirtualScreen(PTY);
+    const output = new FakeTerminal();
+    const painter = startPainter({ screen, output, termSize: () => TERM, status: () => 'status', utf8: true, minFrameMs: 200, smallBytes: 256 });
+    screen.write('a');
+    painter.dirty(1);
+    await nextTick();
+    const first = output.frames.length;
+    screen.write('b'); // right after the last frame: without smallBytes this would wait 200 ms
+    painter.dirty(1);
+    await nextTick();
+    assert.equal(output.frames.length, first + 1, 'the echo is painted on the next tick');
+    const flood = 'y'.repeat(2000);
+    screen.write(flood);
+    painter.dirty(flood.length);
+    await nextTick();
+    await sleep(20);
+    assert.equal(output.frames.length, first + 1, 'a flood waits for the frame interval');
+    await sleep(250);
+    assert.equal(output.frames.length, first + 2);
+    painter.stop();
+  });
+
   it('waits for a backed-up stream to drain', async () => {
     const { screen, output, painter } = setup();
     let release!: () => void;
