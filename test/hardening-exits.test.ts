@@ -13,6 +13,7 @@ import { connectedPair, connectedPairWith, listeningPort, sessionProcesses, star
 import { within } from './attacker';
 import { killSession } from '../src/session/processes';
 import { EXIT } from '../src/errors';
+import { processAlive } from '../src/system';
 
 const HOTKEY = Buffer.from([0x1b, 0x03]);
 const BANNER = 'To leave: press Enter, then type ~.';
@@ -40,14 +41,6 @@ function endedWith(s: Side): string {
   return String(last.reason);
 }
 
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
 
 test('SIGKILL of the helper mid-session: the friend keeps the shell while it waits, then ends with connection lost', async (t) => {
   // A killed helper says no goodbye: the friend waits for it to come back, here for 6 seconds.
@@ -66,7 +59,7 @@ test('SIGKILL of the helper mid-session: the friend keeps the shell while it wai
   assert.equal(reason, 'connection-lost');
   assert.equal(f.code, EXIT.lost, `exit status ${f.code}`);
   await noneLeft(shellPid);
-  assert.ok(!alive(helper.pid) && !alive(friend.pid));
+  assert.ok(!processAlive(helper.pid) && !processAlive(friend.pid));
   t.diagnostic(`SIGKILL of the helper: friend reason ${reason}, exit ${f.code}`);
 });
 

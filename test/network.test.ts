@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import { missingLayer, type NetFacts } from '../src/net/diagnose';
-import { confirmCode, release, startSide, tempDir, until, type Side } from './harness';
+import { confirmCode, release, sessionProcesses, startSide, tempDir, until, type Side } from './harness';
 
 const up: NetFacts = {
   links: [{ name: 'eth0', up: true, wireless: false }],
@@ -61,13 +61,30 @@ function namespaces(t: TestContext) {
 const linkUp = (ns: string, dev: string) =>
   until(`${dev} up`, () => / state UP /.test(execFileSync('ip', ['-n', ns, '-o', 'link', 'show', dev], { encoding: 'utf8' })), 5000);
 
+/** Both ends of the veth up, and the friend's end seen up. */
+async function bothUp(n: ReturnType<typeof namespaces>) {
+  ip('-n', n.helper, 'link', 'set', n.h, 'up');
+  ip('-n', n.friend, 'link', 'set', n.f, 'up');
+  await linkUp(n.friend, n.f);
+}
+
+/** The code confirmed, the helper's command answered on the friend's screen, then the friend's
+ * hotkey ends it: both exit with its status and nothing of the shell is left. */
+async function sessionWorks(friend: Side, helper: Side) {
+  const { shellPid } = await confirmCode(friend, helper);
+  helper.write('echo reached-$((6*7))\r');
+  await friend.waitFor('reached-42');
+  friend.write('\x1b\x03');
+  assert.equal((await friend.exited).code, 5);
+  assert.equal((await helper.exited).code, 5);
+  await until('the shell gone', () => sessionProcesses(shellPid).length === 0, 5000);
+}
+
 /** The friend's namespace with an address, a default route and this resolv.conf (`ip netns exec`
  * puts /etc/netns/NS/resolv.conf in place of /etc/resolv.conf). */
 async function routedWith(t: TestContext, resolv: string) {
   const n = namespaces(t);
-  ip('-n', n.helper, 'link', 'set', n.h, 'up');
-  ip('-n', n.friend, 'link', 'set', n.f, 'up');
-  await linkUp(n.friend, n.f);
+  await bothUp(n);
   ip('-n', n.friend, 'addr', 'add', '10.251.0.2/24', 'dev', n.f);
   ip('-n', n.friend, 'route', 'add', 'default', 'via', '10.251.0.1');
   const dir = `/etc/netns/${n.friend}`;
@@ -111,30 +128,20 @@ test('in network namespaces: each missing layer is said in plain words; the netw
 
   await t.test('no address, then the network comes up: the friend connects to the helper by itself', async (st) => {
     const n = namespaces(st);
-    ip('-n', n.helper, 'link', 'set', n.h, 'up');
-    ip('-n', n.friend, 'link', 'set', n.f, 'up');
-    await linkUp(n.friend, n.f);
+    await bothUp(n);
     const helper = startSide('helper', ['helper', '--port', '2222'], { netns: n.helper });
     st.after(() => release(helper));
     await helper.waitEvent('listening');
     const friend = friendIn(st, n.friend, '10.251.0.1');
     await says(friend, 'This computer is connected to a network but has no address on it yet.');
     ip('-n', n.friend, 'addr', 'add', '10.251.0.2/24', 'dev', n.f); // what a DHCP answer would do
-    const { shellPid } = await confirmCode(friend, helper);
+    await sessionWorks(friend, helper);
     assert.deepEqual(networkEvents(friend), ['address', null]);
-    helper.write('echo came-up-$((6*7))\r');
-    await friend.waitFor('came-up-42');
-    friend.write('\x1b\x03');
-    await friend.exited;
-    await helper.exited;
-    assert.ok(shellPid > 0);
   });
 
   await t.test('no address; the friend presses N: a DHCP client gets one from the neighbour\'s DHCP server, and the session connects', async (st) => {
     const n = namespaces(st);
-    ip('-n', n.helper, 'link', 'set', n.h, 'up');
-    ip('-n', n.friend, 'link', 'set', n.f, 'up');
-    await linkUp(n.friend, n.f);
+    await bothUp(n);
     const dir = tempDir('remote-help-dhcp-');
     st.after(() => fs.rmSync(dir, { recursive: true, force: true }));
     // The helper's network has a DHCP server (dnsmasq, DHCP only: --port=0 turns off its DNS).
@@ -172,20 +179,12 @@ test('in network namespaces: each missing layer is said in plain words; the netw
     const started = friend.events().filter((e) => e.event === 'network-start');
     assert.deepEqual(started.at(-1), { ...started.at(-1), ok: true, tried: [`dhclient on ${n.f}`] });
     await says(friend, 'The network is up (dhclient on');
-    const { shellPid } = await confirmCode(friend, helper);
-    helper.write('echo started-$((6*7))\r');
-    await friend.waitFor('started-42');
-    friend.write('\x1b\x03');
-    await friend.exited;
-    await helper.exited;
-    assert.ok(shellPid > 0);
+    await sessionWorks(friend, helper);
   });
 
   await t.test('an address but no way out (no default route)', async (st) => {
     const n = namespaces(st);
-    ip('-n', n.helper, 'link', 'set', n.h, 'up');
-    ip('-n', n.friend, 'link', 'set', n.f, 'up');
-    await linkUp(n.friend, n.f);
+    await bothUp(n);
     ip('-n', n.friend, 'addr', 'add', '10.251.0.2/24', 'dev', n.f);
     const friend = friendIn(st, n.friend, '10.252.0.1'); // the helper's second network
     await says(friend, 'This computer has an address but no way out of its own network (no default route).');

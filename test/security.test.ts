@@ -17,6 +17,7 @@ import { handshakeOn } from '../src/net/verify';
 import { collect, dialHandshake, identity, outcome, sshClient, TIMEOUTS, within, type Attack } from './attacker';
 import { confirmCode, connectedPairWith, listeningPort, sessionProcesses, sideFor, startSide, tempDir, until, type Side } from './harness';
 import { cgroup2Mount } from '../src/session/cgroup';
+import { processAlive } from '../src/system';
 
 const HOTKEY = Buffer.from([0x1b, 0x03]);
 /** Escape sequences a hostile peer would like on the other person's terminal: a clipboard write
@@ -351,14 +352,6 @@ test('finding 8: a friend whose helper was replaced by a fresh program on the sa
 
 // --- Finding 6: what escapes the shell's session still dies, or is named ---------------------------
 
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
 
 test('finding 6: `setsid` and `setsid -f` jobs of the helper die with the session; what got out of its cgroup too, and a new cron file, are named to the friend', { timeout: 60_000 }, async (t) => {
   const { friend, helper } = await connectedPairWith({ t });
@@ -377,13 +370,13 @@ test('finding 6: `setsid` and `setsid -f` jobs of the helper die with the sessio
     helper.write(`setsid -f sh -c 'echo $$ > ${mount}/cgroup.procs; echo $$ > ${dir}/c; exec sleep 602'; touch ${cron}; echo out-$((4*4))\r`);
     await friend.waitFor('out-16');
     c = await until('the job out of the cgroup', () => (fs.existsSync(`${dir}/c`) && Number(fs.readFileSync(`${dir}/c`, 'utf8'))) || undefined);
-    t.after(() => alive(c) && process.kill(c, 'SIGKILL'));
+    t.after(() => processAlive(c) && process.kill(c, 'SIGKILL'));
   }
   friend.write(HOTKEY);
   await within('the friend to exit', friend.exited);
   for (const pid of [a, b].filter(Boolean)) {
-    await until(`${pid} to die`, () => !alive(pid), 3000).catch(() => {});
-    if (alive(pid)) {
+    await until(`${pid} to die`, () => !processAlive(pid), 3000).catch(() => {});
+    if (processAlive(pid)) {
       // Only where no cgroup could be made: then it must at least be named.
       assert.ok(!root || !mount, `pid ${pid} got away although a cgroup could be made`);
       assert.match(friend.output(), new RegExp(`sleep \\(${pid}\\)`));
