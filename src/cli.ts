@@ -5,7 +5,8 @@ import { EXIT, HelpError, toHelpError, type Ending } from './errors';
 import { openEventLog, type EventLog } from './events';
 import { LINGER_MAX_MS } from './net/goodbye';
 import { DEFAULT_TIMEOUTS } from './net/verify';
-import { DEFAULT_PORT, parseAddress, parsePort } from './net/address';
+import { DEFAULT_PORT, parsePort } from './net/address';
+import { checkDialAddress, isMeetingAddress, normalizeWord, WORD_LENGTH } from './net/meeting-word';
 import { fileMemory } from './app/memory';
 import { replayTranscript } from './app/replay';
 import { listTranscripts } from './app/transcripts';
@@ -76,29 +77,35 @@ export function buildProgram(start: (o: StartOptions) => void): Command {
     .exitOverride()
     .configureOutput({ outputError: (str, write) => write(str) })
     .option('--port <n>', 'the port to wait on, and the one to connect to when an address has none', portArg, DEFAULT_PORT)
-    .action((opts: Common & { port: number }) => start({ ...common(opts), role: null, reverse: false, address: '', port: opts.port, startStep: 1 }));
+    .action((opts: Common & { port: number }) => start({ ...common(opts), role: null, reverse: false, address: '', port: opts.port, via: '', word: '', startStep: 1 }));
 
   withCommon(program.command('helper'))
     .description('help a friend: wait for them to connect (or connect to them with --reverse)')
     .option('--port <n>', 'port to wait on', portArg, DEFAULT_PORT)
     .option('--reverse <address>', 'connect to a friend who waits (ADDRESS[:PORT], IPv6 as [ADDRESS]:PORT)')
-    .action((opts: Common & { port: number; reverse?: string }) => {
+    .option('--via <server>', 'meet your friend through an SSH server you can log in to ([USER@]HOST[:PORT] or a ~/.ssh/config alias): when neither of you can accept connections')
+    .action((opts: Common & { port: number; reverse?: string; via?: string }) => {
       const address = opts.reverse ?? '';
+      if (address && isMeetingAddress(address)) throw new HelpError('usage', `"${address}" is a meeting point: the helper gives it with --via.`, 'Use --via USER@HOST, or --reverse ADDRESS[:PORT].');
       if (address) checkAddress(address, opts.port || DEFAULT_PORT);
-      start({ ...common(opts), role: 'helper', reverse: Boolean(opts.reverse), address, port: opts.port, startStep: 4 });
+      if (address && opts.via) throw new HelpError('usage', 'With --via both sides connect to the server: --reverse does not go with it.', 'Leave out one of them.');
+      start({ ...common(opts), role: 'helper', reverse: Boolean(opts.reverse), address, port: opts.port, via: opts.via ?? '', word: '', startStep: 4 });
     });
 
   withCommon(program.command('friend'))
     .description('get help: connect to your helper (or wait for them with --reverse)')
-    .argument('[address]', "the helper's address: ADDRESS[:PORT], IPv6 as [ADDRESS]:PORT")
+    .argument('[address]', "the helper's address: ADDRESS[:PORT], IPv6 as [ADDRESS]:PORT, or a meeting point USER@HOST[:PORT]")
+    .option('--word <word>', 'the one-time word your helper reads out with a meeting point (USER@HOST)')
     .option('--port <n>', 'port to wait on with --reverse', portArg, DEFAULT_PORT)
     .option('--reverse', 'wait for the helper to connect to you')
     .option('--view-only', 'the helper starts watching only; Ctrl-Alt-K lets them type')
-    .action((address: string | undefined, opts: Common & { port: number; reverse?: boolean }) => {
+    .action((address: string | undefined, opts: Common & { port: number; reverse?: boolean; word?: string }) => {
       if (opts.reverse && address) throw new HelpError('usage', 'With --reverse the friend waits: give no address.', 'Use --port to choose the port.');
       if (address) checkAddress(address, DEFAULT_PORT);
-      const startStep: Step = opts.reverse || address ? 4 : 3;
-      start({ ...common(opts), role: 'friend', reverse: Boolean(opts.reverse), address: address ?? '', port: opts.reverse ? opts.port : DEFAULT_PORT, startStep });
+      const word = opts.word === undefined ? '' : normalizeWord(opts.word);
+      if (word === null) throw new HelpError('usage', `"${opts.word}" is not a one-time word: it has ${WORD_LENGTH} letters and digits, like ABCD-EF12.`, 'Check it with your helper.');
+      const startStep: Step = opts.reverse || (address && (word || !isMeetingAddress(address))) ? 4 : 3;
+      start({ ...common(opts), role: 'friend', reverse: Boolean(opts.reverse), address: address ?? '', port: opts.reverse ? opts.port : DEFAULT_PORT, via: '', word, startStep });
     });
 
   program.command('transcripts')
@@ -135,7 +142,7 @@ function secondsArg(text: string): number {
 }
 
 function checkAddress(address: string, port: number) {
-  parseAddress(address, port); // throws a usage HelpError with the reason
+  checkDialAddress(address, port); // throws a usage HelpError with the reason
 }
 
 interface StartOptions {
@@ -150,6 +157,8 @@ interface StartOptions {
   reverse: boolean;
   address: string;
   port: number;
+  via: string;
+  word: string;
   startStep: Step;
 }
 

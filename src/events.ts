@@ -9,6 +9,7 @@ export type EventName =
   | 'network-start'
   | 'firewall'
   | 'port-mapped'
+  | 'meeting'
   | 'connected'
   | 'rejected-connection'
   | 'code-shown'

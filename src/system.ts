@@ -1,6 +1,7 @@
-// Small facts about this machine that several parts ask: where a system program is, and whether
-// a process is still there.
+// Small facts about this machine that several parts ask: where a system program is, whether a
+// process is still there, and who runs this program where.
 import { existsSync } from 'node:fs';
+import * as os from 'node:os';
 
 /** The path of a system program (network and firewall tools live in sbin), or null. */
 export function systemTool(name: string): string | null {
@@ -17,3 +18,14 @@ export function processAlive(pid: number): boolean {
     return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
+
+/** Who runs this program, as the other person is told (os.userInfo fails without a passwd entry). */
+export function userName(): string {
+  try {
+    return os.userInfo().username;
+  } catch {
+    return process.env.USER ?? 'unknown';
+  }
+}
+
+export const hostname = (): string => os.hostname();

@@ -1,13 +1,13 @@
 // Runs the wizard: feeds people's input and network progress into the pure state machine and
 // carries out its effects (connect, confirm, abort, exit), then hands over to the session.
-import * as os from 'node:os';
 import type { Teardown } from '../teardown';
+import { hostname, userName } from '../system';
 import { formatDuration } from '../duration';
 import { HelpError, toHelpError, type Ending } from '../errors';
 import type { EventLog } from '../events';
 import { freshKey } from '../net/keys';
 import { DEFAULT_PORT, parseAddress } from '../net/address';
-import { LinkSupervisor, type Conn, type Way } from '../net/link';
+import { LinkSupervisor, type Conn } from '../net/link';
 import { resumeToken } from '../net/returning';
 import { localAddresses } from '../net/tcp';
 import { handshakeOn, type Identity, type Timeouts, type Verifying } from '../net/verify';
@@ -15,7 +15,8 @@ import { fullUI } from '../screens/full';
 import { plainUI, type WizardUI } from '../screens/plain';
 import { clockText, type ViewContext } from '../screens/view';
 import { dials, initialState, step, type Effect, type Role, type Step, type WizardEvent, type WizardState } from '../screens/wizard';
-import { gettingThrough, networkOnRequest } from './reach';
+import { networkOnRequest } from './reach';
+import { wayFor, whenListening } from './meet';
 import { runFriendSession } from './friend';
 import { runHelperSession } from './helper';
 import type { Memory } from './memory';
@@ -29,6 +30,9 @@ export interface RunOptions {
   reverse: boolean;
   address: string;
   port: number;
+  /** The helper meets the friend through this SSH server (--via); the friend's one-time word (--word). */
+  via: string;
+  word: string;
   startStep: Step;
   waitMs: number;
   /** How long a link that drops mid-session may take to come back; 0 ends the session at once. */
@@ -55,14 +59,6 @@ export interface Run {
   fail(err: unknown): void;
 }
 
-function userName(): string {
-  try {
-    return os.userInfo().username;
-  } catch {
-    return process.env.USER ?? 'unknown';
-  }
-}
-
 /** The handshake on a candidate connection, up to the code on the screen. */
 function handshake(conn: Conn, committer: boolean, me: Identity, timeouts: Timeouts, signal: AbortSignal): Promise<Verifying> {
   const h = handshakeOn(conn, committer, me, timeouts);
@@ -82,7 +78,8 @@ export function run(o: RunOptions): Run {
   const friendDials = o.role !== 'helper' && !o.reverse;
   const address = o.address || (friendDials ? o.memory.lastHelper() : '');
   const memoryNote = friendDials ? o.memory.note() : null;
-  let state: WizardState = { ...initialState({ role: o.role, reverse: o.reverse, address, port: o.port, helperMayType: o.helperMayType, openFirewall: o.openFirewall, mapPort: o.mapPort }), step: o.startStep };
+  let state: WizardState = { ...initialState({ role: o.role, reverse: o.reverse, address, port: o.port, via: o.via, word: o.word, helperMayType: o.helperMayType, openFirewall: o.openFirewall, mapPort: o.mapPort }), step: o.startStep,
+    wordNeeded: o.address.includes('@') && !o.word };
   let listeningPort: number | null = null;
   let waitStartedAt = Date.now();
   /** The computers that reached a code: the one shown first. The waiting side may get several; the
@@ -176,15 +173,16 @@ export function run(o: RunOptions): Run {
   }
 
   async function connect(gen: number) {
-    abortConnect = new AbortController();
+    const abort = (abortConnect = new AbortController());
+    let meetingFailed: HelpError | null = null;
     waitStartedAt = Date.now();
     const role = state.role ?? 'friend';
     const other = role === 'friend' ? 'helper' : 'friend';
     const activity = (text: string) => gen === connectGen && dispatch({ type: 'activity', text });
     retryText = '';
     try {
-      const way: Way = dials(state) ? { kind: 'dial', address: parseAddress(state.address, state.port || DEFAULT_PORT) } : { kind: 'wait', port: state.port };
-      const me: Identity = { role, key: freshKey(), user: userName(), host: os.hostname(), caps: 0 };
+      const way = wayFor(state);
+      const me: Identity = { role, key: freshKey(), user: userName(), host: hostname(), caps: 0 };
       const sup = new LinkSupervisor({ way, events: o.events, teardown: o.teardown });
       if (way.kind === 'dial') activity(`Connecting to your ${other} at ${state.address}...`);
       const picked = new Promise<Peer>((r) => (choose = r));
@@ -202,10 +200,9 @@ export function run(o: RunOptions): Run {
           retryText = text;
         },
         onListening: (port) => {
-          listeningPort = port;
-          const waiting = `Waiting for your ${other} to connect to ${localAddresses().join(' or ')} port ${port}. Gives up after ${formatDuration(o.waitMs)}.`;
-          closedNotes = gettingThrough({ port, openFirewall: state.openFirewall, mapPort: state.mapPort, other, events: o.events, teardown: o.teardown,
-            say: (extra) => activity(extra ? `${waiting} ${extra}` : waiting) });
+          listeningPort = state.via ? null : port;
+          closedNotes = whenListening({ port, state, other, giveUp: `Gives up after ${formatDuration(o.waitMs)}.`, events: o.events, teardown: o.teardown,
+            say: activity, signal: abort.signal, fail: (e) => ((meetingFailed ??= e), abort.abort()) });
         },
         another: (c, w) => {
           if (gen !== connectGen || chosen || state.step !== 5) return w.abort('busy', 'someone else connected first');
@@ -254,7 +251,7 @@ export function run(o: RunOptions): Run {
       dispatch({ type: 'ended', ending: outcome });
     } catch (err) {
       if (gen !== connectGen || state.ended) return;
-      const e = toHelpError(err);
+      const e = meetingFailed ?? toHelpError(err);
       if (!(err instanceof HelpError)) o.events.emit('failed', { reason: e.message });
       else o.events.emit('failed', { reason: e.message, code: e.exit });
       // In the wizard, a wrong address or nobody there is fixed on step 3, not by starting over.

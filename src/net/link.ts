@@ -20,8 +20,9 @@ import { checkReturn, proveReturn } from './returning';
 import { Candidates, sleep, type Conn, type Greet } from './candidates';
 import { dial, listen, type Link } from './tcp';
 
-export type Way = { kind: 'dial'; address: Address } | { kind: 'wait'; port: number };
-
+/** `dial`: how to reach the other program when it is not plain TCP to `address` (a meeting
+ * point's login, meeting-dial.ts); `host`: listen on that address only (a meeting point's tunnel). */
+export type Way = { kind: 'dial'; address: Address; dial?: (timeoutMs: number) => Promise<Link> } | { kind: 'wait'; port: number; host?: string };
 
 export type { Conn, Greet } from './candidates';
 
@@ -156,7 +157,7 @@ export class LinkSupervisor {
       this.o.events.emit('connecting', { address: address.host, port: address.port, attempt });
       let link: Link;
       try {
-        link = await dial(address, Math.min(10_000, Math.max(1, f.until - Date.now())));
+        link = await this.dialOnce(address, Math.min(10_000, Math.max(1, f.until - Date.now())));
       } catch (err) {
         const e = err as NodeJS.ErrnoException;
         // What this machine lacks (diagnose.ts) is said instead, and waited out.
@@ -227,7 +228,7 @@ export class LinkSupervisor {
       this.o.events.emit('reconnecting', { address: address.host, port: address.port, attempt });
       let link: Link;
       try {
-        link = await dial(address, Math.min(5000, left));
+        link = await this.dialOnce(address, Math.min(5000, left));
       } catch {
         await sleep(RETRY_MS, signal);
         continue;
@@ -259,6 +260,10 @@ export class LinkSupervisor {
 
   // --- plumbing -------------------------------------------------------------------------------
 
+  private dialOnce(address: Address, timeoutMs: number): Promise<Link> {
+    return this.o.way.kind === 'dial' && this.o.way.dial ? this.o.way.dial(timeoutMs) : dial(address, timeoutMs);
+  }
+
   private conn(link: Link): Conn {
     return { ...link, id: this.nextId++ };
   }
@@ -269,7 +274,7 @@ export class LinkSupervisor {
       const conn = this.conn(link);
       if (this.closed || !this.onConnection) return this.reject(conn, 'busy');
       this.onConnection(conn);
-    });
+    }, this.o.way.host);
     this.o.events.emit('listening', { port: this.listener.port });
     if (this.closed) this.listener.close();
   }

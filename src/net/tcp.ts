@@ -11,25 +11,27 @@ export interface Link {
   remote: string;
 }
 
-/** Listens on every address (IPv6 and IPv4) when it can, on IPv4 only when IPv6 is off. */
-export async function listen(port: number, onLink: (link: Link) => void): Promise<{ port: number; close(): void }> {
+/** Listens on every address (IPv6 and IPv4) when it can, on IPv4 only when IPv6 is off; on `host`
+ * only when one is given (a meeting point's tunnel reaches this machine on loopback). */
+export async function listen(port: number, onLink: (link: Link) => void, host?: string): Promise<{ port: number; close(): void }> {
   const server = net.createServer({ pauseOnConnect: false }, (socket) => {
     socket.setNoDelay(true);
     socket.on('error', () => {}); // a peer that resets is that one connection's problem only
     onLink({ stream: socket, remote: formatAddress({ host: socket.remoteAddress ?? '?', port: socket.remotePort ?? 0 }) });
   });
   server.on('error', () => {});
-  const tryListen = (host: string) =>
+  const tryListen = (on: string) =>
     new Promise<void>((resolve, reject) => {
       const onError = (err: NodeJS.ErrnoException) => reject(err);
       server.once('error', onError);
-      server.listen({ port, host, ipv6Only: false }, () => {
+      server.listen({ port, host: on, ipv6Only: false }, () => {
         server.off('error', onError);
         resolve();
       });
     });
   try {
-    await tryListen('::').catch((err: NodeJS.ErrnoException) => {
+    if (host) await tryListen(host);
+    else await tryListen('::').catch((err: NodeJS.ErrnoException) => {
       if (err.code === 'EAFNOSUPPORT' || err.code === 'EADDRNOTAVAIL') return tryListen('0.0.0.0');
       throw err;
     });
@@ -70,6 +72,7 @@ export function dial(addr: Address, timeoutMs: number): Promise<Link> {
 
 /** Plain words for a failed connection attempt. */
 export function describeDialError(addr: Address, err: NodeJS.ErrnoException): HelpError {
+  if (err instanceof HelpError) return err; // said in plain words already (a meeting point's login)
   const where = formatAddress(addr);
   switch (err.code) {
     case 'ENOTFOUND':

@@ -1,7 +1,7 @@
 // Keys to wizard events for the full-screen views: digits and arrows choose, Enter goes on, Esc
 // goes back, q (or Ctrl-C where a text field takes letters) quits. Pure: tested as a table.
 import { codesMatch, normalizeCode } from '../net/sas';
-import { parseAddress } from '../net/address';
+import { checkDialAddress, normalizeWord, WORD_LENGTH } from '../net/meeting-word';
 import { screenFor } from './view';
 import { codeTyped, dials, type WizardEvent, type WizardState } from './wizard';
 
@@ -67,10 +67,15 @@ export function keyToEvent(s: WizardState, f: FieldState, k: Key): { event: Wiza
 
 function fieldEntered(s: WizardState, f: FieldState): { event: WizardEvent | null; field: FieldState } {
   const typed = f.typed.trim();
+  if (s.step === 3 && s.wordNeeded) {
+    const word = normalizeWord(typed);
+    if (word) return { event: { type: 'setWord', word, problem: null }, field: { ...f, typed: '' } };
+    return { event: { type: 'setWord', word: '', problem: `"${typed}" is not the word: it has ${WORD_LENGTH} letters and digits.` }, field: f };
+  }
   if (s.step === 3) {
     const text = typed || s.address;
     try {
-      parseAddress(text, s.port);
+      checkDialAddress(text, s.port);
       return { event: { type: 'setAddress', text, problem: null }, field: { ...f, typed: '' } };
     } catch (err) {
       return { event: { type: 'setAddress', text, problem: (err as Error).message }, field: f };

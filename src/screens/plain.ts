@@ -2,7 +2,7 @@
 // dumb terminals, screen readers and braille displays, and drives the same wizard as the screens.
 import type { Readable, Writable } from 'node:stream';
 import { codesMatch, normalizeCode } from '../net/sas';
-import { parseAddress } from '../net/address';
+import { checkDialAddress, normalizeWord, WORD_LENGTH } from '../net/meeting-word';
 import { screenFor, type Screen, type ViewContext } from './view';
 import { codeTyped, dials, type WizardEvent, type WizardState } from './wizard';
 
@@ -114,6 +114,10 @@ export function lineToEvent(s: WizardState, line: string): WizardEvent | null {
       if (word === 'f' && !dials(s)) return { type: 'toggleFirewall' };
       if (word === 'm' && !dials(s)) return { type: 'toggleMapPort' };
       if (!dials(s)) return { type: 'continue' };
+      if (s.wordNeeded) {
+        const w = normalizeWord(line);
+        return w ? { type: 'setWord', word: w, problem: null } : { type: 'setWord', word: '', problem: `"${line}" is not the word: it has ${WORD_LENGTH} letters and digits.` };
+      }
       return addressEvent(line || s.address, s.port);
     case 4:
       if (word === 'n') return { type: 'startNetwork' };
@@ -139,7 +143,7 @@ export function lineToEvent(s: WizardState, line: string): WizardEvent | null {
 
 function addressEvent(text: string, port: number): WizardEvent {
   try {
-    parseAddress(text, port);
+    checkDialAddress(text, port);
     return { type: 'setAddress', text, problem: null };
   } catch (err) {
     return { type: 'setAddress', text, problem: (err as Error).message };

@@ -114,6 +114,19 @@ function details(s: WizardState, ctx: ViewContext, problem: string[]): Screen {
   const firewall = dials(s) ? 'Firewall: nothing to open on this side (it connects out).'
     : s.openFirewall ? 'Open the firewall port for me: ON, for this session only (f: turn off).'
       : 'Open the firewall port for me: off (f: turn on if a firewall blocks it).';
+  if (dials(s) && s.wordNeeded) {
+    return {
+      step: 3,
+      title: 'The one-time word',
+      lines: [
+        `Your helper meets you through the server ${s.address}.`,
+        'Type the one-time word your helper reads out (like ABCD-EF12), then press Enter.',
+        ...problem,
+      ],
+      input: 'One-time word: ',
+      keys: 'Enter: connect   Esc: back   Ctrl-C: quit',
+    };
+  }
   if (dials(s)) {
     const who = other(s);
     return {

@@ -15,6 +15,12 @@ export interface WizardState {
   /** What the person typed for the other side's address (friend, or helper with --reverse). */
   address: string;
   port: number;
+  /** The helper meets the friend through this SSH server ([USER@]HOST[:PORT], --via); '' when not. */
+  via: string;
+  /** The one-time word the friend typed for a meeting point (USER@HOST as the address). */
+  word: string;
+  /** Step 3 asks the friend for that word: the address typed is a meeting point. */
+  wordNeeded: boolean;
   /** A problem to show on the current screen, with what to do next. */
   problem: { message: string; next: string } | null;
   /** What step 4 is doing now, e.g. "Waiting for your friend on port 2222". */
@@ -50,6 +56,8 @@ export type WizardEvent =
   | { type: 'toggleFirewall' }
   | { type: 'toggleMapPort' }
   | { type: 'setAddress'; text: string; problem: string | null }
+  /** The one-time word of a meeting point (normalized), or what is wrong with what was typed. */
+  | { type: 'setWord'; word: string; problem: string | null }
   /** `offerNetwork`: this machine's network is what is missing, and N may start it. */
   | { type: 'activity'; text: string; offerNetwork?: boolean }
   /** N on step 4: start this machine's network. */
@@ -80,13 +88,16 @@ export type Effect =
 /** After this many wrong codes the helper's side stops: guessing is what a man in the middle does. */
 export const MAX_MISMATCHES = 3;
 
-export function initialState(o: Partial<Pick<WizardState, 'role' | 'reverse' | 'address' | 'port' | 'helperMayType' | 'openFirewall' | 'mapPort'>> = {}): WizardState {
+export function initialState(o: Partial<Pick<WizardState, 'role' | 'reverse' | 'address' | 'port' | 'via' | 'word' | 'helperMayType' | 'openFirewall' | 'mapPort'>> = {}): WizardState {
   return {
     step: 1,
     role: o.role ?? null,
     reverse: o.reverse ?? false,
     address: o.address ?? '',
     port: o.port ?? 2222,
+    via: o.via ?? '',
+    word: o.word ?? '',
+    wordNeeded: false,
     problem: null,
     activity: '',
     networkOffer: false,
@@ -162,6 +173,12 @@ export function step(s: WizardState, e: WizardEvent): Result {
 }
 
 function details(s: WizardState, e: WizardEvent): Result {
+  if (s.wordNeeded) {
+    if (e.type === 'back') return go(s, { wordNeeded: false, problem: null });
+    if (e.type !== 'setWord') return same(s);
+    if (e.problem) return go(s, { problem: { message: e.problem, next: 'Type the word again, as your helper reads it.' } });
+    return go(s, { word: e.word, wordNeeded: false, step: 4, problem: null, activity: '' }, [{ type: 'connect' }]);
+  }
   if (e.type === 'back') return go(s, { step: 2, problem: null });
   if (e.type === 'toggleReverse') return go(s, { reverse: !s.reverse, problem: null });
   if (e.type === 'toggleFirewall' && !dials(s)) return go(s, { openFirewall: !s.openFirewall });
@@ -169,6 +186,8 @@ function details(s: WizardState, e: WizardEvent): Result {
   if (e.type === 'setAddress') {
     // A bad address is not kept: "Last time" must only ever offer one that could be used.
     if (e.problem) return go(s, { problem: { message: e.problem, next: 'Check the address and type it again.' } });
+    // A meeting point (USER@HOST) also takes the one-time word the helper reads out.
+    if (e.text.includes('@')) return go(s, { address: e.text, word: '', wordNeeded: true, problem: null });
     return go(s, { address: e.text, step: 4, problem: null, activity: '' }, [{ type: 'connect' }]);
   }
   if (e.type === 'continue' && !dials(s)) return go(s, { step: 4, problem: null, activity: '' }, [{ type: 'connect' }]);

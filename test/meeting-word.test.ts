@@ -1,0 +1,83 @@
+// The meeting point's one-time word (src/net/meeting-word.ts) and the friend's step 3 asking for it.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { utils } from 'ssh2';
+import { checkDialAddress, formatWord, freshWord, keyLine, normalizeWord, parseMeetingAddress, wordSecrets, WORD_LENGTH } from '../src/net/meeting-word';
+import { initialState, step, type WizardEvent, type WizardState } from '../src/screens/wizard';
+import { keyToEvent } from '../src/screens/keys';
+import { lineToEvent } from '../src/screens/plain';
+import { screenFor } from '../src/screens/view';
+
+test('a word is eight symbols of the code\'s alphabet, read in any case, with spaces or dashes, I/L/O for 1/1/0', () => {
+  const seen = new Set<string>();
+  for (let i = 0; i < 200; i++) {
+    const w = freshWord();
+    assert.match(w, /^[0-9A-HJKMNP-TV-Z]{8}$/);
+    seen.add(w);
+    assert.equal(normalizeWord(formatWord(w).toLowerCase()), w);
+    assert.equal(normalizeWord(`${w.slice(0, 4)} ${w.slice(4)}`), w);
+  }
+  assert.equal(seen.size, 200, 'no word twice in 200');
+  assert.equal(normalizeWord('oIl0-abcd'), '0110ABCD');
+  for (const bad of ['', 'ABCD-EFG', 'ABCD-EFGHJ', 'ABCD-EFGU', 'ABCD EF!H']) assert.equal(normalizeWord(bad), null, bad);
+  assert.equal(WORD_LENGTH, 8);
+});
+
+test('both sides make the same key and port from a word; another word makes others; the key line allows forwarding to that port only', () => {
+  const a = wordSecrets('ABCD1234');
+  const b = wordSecrets('ABCD1234');
+  const c = wordSecrets('ABCD1235');
+  assert.deepEqual([a.port, a.publicKey], [b.port, b.publicKey]);
+  assert.notEqual(a.publicKey, c.publicKey);
+  assert.ok(a.port >= 20000 && a.port < 60000);
+  const parsed = utils.parseKey(a.privateKey);
+  assert.ok(!(parsed instanceof Error) && !Array.isArray(parsed));
+  assert.equal(`ssh-ed25519 ${parsed.getPublicSSH().toString('base64')}`, a.publicKey);
+  const line = keyLine(a, new Date(Date.UTC(2026, 11, 1, 15, 4, 59)), 'abc123');
+  assert.equal(line, `restrict,port-forwarding,permitopen="127.0.0.1:${a.port}",permitlisten="127.0.0.1:1",command="/bin/false",expiry-time="202612011504Z" ` +
+    `${a.publicKey} remote-help-meeting:${Date.UTC(2026, 11, 1, 15, 4, 59) / 1000 | 0}:abc123`);
+});
+
+test('a meeting point is USER@HOST[:PORT], port 22 unless given; the friend may type either kind of address', () => {
+  assert.deepEqual(parseMeetingAddress('alex@server.example.org'), { user: 'alex', host: 'server.example.org', port: 22 });
+  assert.deepEqual(parseMeetingAddress('alex@[2001:db8::1]:2022'), { user: 'alex', host: '2001:db8::1', port: 2022 });
+  assert.throws(() => parseMeetingAddress('@server'), /the part before @ must be a user name/);
+  assert.throws(() => parseMeetingAddress('a b@server'), /user name/);
+  assert.doesNotThrow(() => checkDialAddress('192.0.2.10:2222', 2222));
+  assert.doesNotThrow(() => checkDialAddress('alex@192.0.2.10', 2222));
+  assert.throws(() => checkDialAddress('alex@', 2222));
+});
+
+function run(s: WizardState, events: WizardEvent[]) {
+  const effects = [];
+  for (const e of events) {
+    const r = step(s, e);
+    s = r.state;
+    effects.push(...r.effects);
+  }
+  return { s, effects };
+}
+const ctx = { addresses: [], listeningPort: null };
+
+test('the friend\'s step 3: a meeting point asks for the word; a bad word stays, Esc goes back to the address, a good one connects', () => {
+  let { s, effects } = run({ ...initialState({ role: 'friend' }), step: 3 }, [{ type: 'setAddress', text: 'alex@192.0.2.10', problem: null }]);
+  assert.equal(s.step, 3);
+  assert.equal(s.wordNeeded, true);
+  assert.deepEqual(effects, []);
+  const screen = screenFor(s, ctx);
+  assert.equal(screen.input, 'One-time word: ');
+  assert.match(screen.lines.join('\n'), /Your helper meets you through the server alex@192\.0\.2\.10\./);
+  // Typed in the full screen and in line mode: the same events.
+  const bad = keyToEvent(s, { typed: 'ABC', selected: 0 }, { name: 'enter' }).event!;
+  assert.deepEqual(lineToEvent(s, 'ABC'), bad);
+  ({ s } = run(s, [bad]));
+  assert.equal(s.step, 3);
+  assert.match(s.problem!.message, /is not the word: it has 8 letters and digits/);
+  ({ s } = run(s, [{ type: 'back' }]));
+  assert.equal(s.wordNeeded, false);
+  assert.equal(screenFor(s, ctx).input, 'Address: ');
+  ({ s, effects } = run(s, [{ type: 'setAddress', text: 'alex@192.0.2.10', problem: null }, lineToEvent({ ...s, wordNeeded: true }, 'abcd efgh')!]));
+  assert.equal(s.step, 4);
+  assert.equal(s.word, 'ABCDEFGH');
+  assert.deepEqual(effects, [{ type: 'connect' }]);
+});
