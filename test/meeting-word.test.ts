@@ -81,3 +81,29 @@ test('the friend\'s step 3: a meeting point asks for the word; a bad word stays,
   assert.equal(s.word, 'ABCDEFGH');
   assert.deepEqual(effects, [{ type: 'connect' }]);
 });
+
+test('the helper\'s step 3: s asks for a server; a bad one stays with the problem; one typed turns the meeting point on, empty turns it off', () => {
+  let { s } = run({ ...initialState({ role: 'helper' }), step: 3 }, [lineToEvent({ ...initialState({ role: 'helper' }), step: 3 }, 's')!]);
+  assert.equal(s.viaEditing, true);
+  assert.equal(screenFor(s, ctx).input, 'Server: ');
+  assert.deepEqual(keyToEvent({ ...initialState({ role: 'helper' }), step: 3 }, { typed: '', selected: 0 }, { name: 's', ch: 's' }).event, { type: 'editVia' });
+  ({ s } = run(s, [lineToEvent(s, 'alex@bad host')!]));
+  assert.match(s.problem!.message, /is not a server remote-help can meet at/);
+  assert.equal(s.viaEditing, true);
+  const typed = keyToEvent(s, { typed: 'alex@vps.example.org:2022', selected: 0 }, { name: 'enter' }).event!;
+  ({ s } = run(s, [typed]));
+  assert.equal(s.via, 'alex@vps.example.org:2022');
+  assert.equal(s.viaEditing, false);
+  assert.match(screenFor(s, ctx).lines.join('\n'), /Your friend will connect through the server alex@vps\.example\.org:2022\.[\s\S]*Meet at a server: alex@vps\.example\.org:2022 \(s: change or turn off\)\./);
+  ({ s } = run(s, [{ type: 'toggleReverse' }]));
+  assert.equal(s.reverse, false, 'no reverse with a meeting point: both connect out');
+  let effects;
+  ({ s, effects } = run(s, [{ type: 'continue' }]));
+  assert.equal(s.step, 4);
+  assert.deepEqual(effects, [{ type: 'connect' }]);
+  ({ s } = run({ ...s, step: 3 }, [{ type: 'editVia' }, lineToEvent({ ...s, step: 3, viaEditing: true }, '')!]));
+  assert.equal(s.via, '');
+  assert.match(screenFor(s, ctx).lines.join('\n'), /Meet at a server: off/);
+  // The friend has no meeting point to set: s means nothing on their step 3.
+  assert.equal(step({ ...initialState({ role: 'friend' }), step: 3 }, { type: 'editVia' }).state.viaEditing, false);
+});

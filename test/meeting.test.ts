@@ -136,7 +136,18 @@ async function meetingSession(t: TestContext, w: World, form: 'public' | 'word')
   await serverReady(w);
   const keysBefore = fs.readFileSync(w.authorizedKeys, 'utf8');
   const capture = w.capture();
-  const helper = side(t, 'helper', ['helper', '--via', SERVER, '--reconnect', '1'], w.ha, { REMOTE_HELP_SSH: w.ssh });
+  let helper: Side;
+  if (form === 'public') {
+    // Through the wizard: welcome, "I am helping", s on step 3 and the server, then wait.
+    helper = side(t, 'helper', ['--reconnect', '1'], w.ha, { REMOTE_HELP_SSH: w.ssh });
+    for (const [line, next] of [['', 'Who are you?'], ['2', 'Meet at a server: off (s:'], ['s', 'Leave it empty to meet directly.'], [SERVER, `Your friend will connect through the server ${SERVER}.`]]) {
+      helper.write(`${line}\r`);
+      await helper.waitFor(next);
+    }
+    helper.write('\r');
+  } else {
+    helper = side(t, 'helper', ['helper', '--via', SERVER, '--reconnect', '1'], w.ha, { REMOTE_HELP_SSH: w.ssh });
+  }
   const meeting = await until('the meeting point set up', () => helper.events().find((e) => e.event === 'meeting' && e.form), 30_000)
     .catch((e: Error) => assert.fail(`${e.message}: the helper shows ${flat(helper).slice(-1500)}; sshd says ${fs.readFileSync(path.join(w.dir, 'sshd.log'), 'utf8').slice(-1500)}`));
   assert.equal(meeting.form, form, JSON.stringify(meeting));

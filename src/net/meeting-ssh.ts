@@ -4,7 +4,8 @@
 // and what ssh said when it failed, in plain words with the one thing to do.
 import { spawn } from 'node:child_process';
 import { HelpError } from '../errors';
-import { formatAddress, parseAddress } from './address';
+import { formatAddress } from './address';
+import { parseVia } from './meeting-word';
 
 export interface Via {
   /** The ssh command and its own options ($REMOTE_HELP_SSH, else "ssh"). */
@@ -53,17 +54,7 @@ export function runRemote(via: Via, script: string, timeoutMs = 30_000) {
 
 /** [USER@]HOST[:PORT] as ssh would use it: aliases and defaults of ~/.ssh/config applied. */
 export async function resolveVia(text: string): Promise<Via> {
-  const s = text.trim();
-  const at = s.lastIndexOf('@');
-  const user = at >= 0 ? s.slice(0, at) : '';
-  let where;
-  try {
-    where = parseAddress(s.slice(at + 1), 0);
-  } catch {
-    where = null;
-  }
-  if (!where || (at >= 0 && !/^[A-Za-z0-9._][A-Za-z0-9._-]*$/.test(user)))
-    throw new HelpError('usage', `"${text}" is not a server remote-help can meet at.`, 'Give it as you would to ssh: HOST, USER@HOST or USER@HOST:PORT (or a Host alias of ~/.ssh/config).');
+  const { user, ...where } = parseVia(text);
   const ssh = sshCommand();
   const dest = user ? `${user}@${where.host}` : where.host;
   const r = await runSsh(ssh, [...ssh.slice(1), '-G', ...(where.port ? ['-p', String(where.port)] : []), dest], null, 10_000);

@@ -97,3 +97,22 @@ export function checkDialAddress(text: string, port: number): void {
   if (isMeetingAddress(text)) parseMeetingAddress(text);
   else parseAddress(text, port);
 }
+
+/** The helper's meeting point as typed ([USER@]HOST[:PORT], or a ~/.ssh/config alias): its parts
+ * (port 0 when not given: ssh's configuration decides), or a HelpError. */
+export function parseVia(text: string): { user: string; host: string; port: number } {
+  const s = text.trim();
+  const at = s.lastIndexOf('@');
+  const user = at >= 0 ? s.slice(0, at) : '';
+  let where: Address | null;
+  try {
+    where = parseAddress(s.slice(at + 1), 0);
+  } catch {
+    where = null;
+  }
+  if (!where || (at >= 0 && !/^[A-Za-z0-9._][A-Za-z0-9._-]*$/.test(user)))
+    throw new HelpError('usage', `"${text}" is not a server remote-help can meet at.`,
+      'Give it as you would to ssh: HOST, USER@HOST or USER@HOST:PORT (or a Host alias of ~/.ssh/config).');
+  return { user, host: where.host, port: where.port };
+}
+

@@ -1,7 +1,7 @@
 // Keys to wizard events for the full-screen views: digits and arrows choose, Enter goes on, Esc
 // goes back, q (or Ctrl-C where a text field takes letters) quits. Pure: tested as a table.
 import { codesMatch, normalizeCode } from '../net/sas';
-import { checkDialAddress, normalizeWord, WORD_LENGTH } from '../net/meeting-word';
+import { checkDialAddress, normalizeWord, parseVia, WORD_LENGTH } from '../net/meeting-word';
 import { screenFor } from './view';
 import { codeTyped, dials, type WizardEvent, type WizardState } from './wizard';
 
@@ -49,6 +49,7 @@ export function keyToEvent(s: WizardState, f: FieldState, k: Key): { event: Wiza
       if (k.name === 'tab') return ev({ type: 'toggleReverse' });
       if (k.ch === 'f' || k.ch === 'F') return ev({ type: 'toggleFirewall' });
       if (k.ch === 'm' || k.ch === 'M') return ev({ type: 'toggleMapPort' });
+      if (k.ch === 's' || k.ch === 'S') return ev({ type: 'editVia' });
       return enter && !dials(s) ? ev({ type: 'continue' }) : none;
     case 4:
       return k.ch === 'n' || k.ch === 'N' ? ev({ type: 'startNetwork' }) : none;
@@ -67,6 +68,7 @@ export function keyToEvent(s: WizardState, f: FieldState, k: Key): { event: Wiza
 
 function fieldEntered(s: WizardState, f: FieldState): { event: WizardEvent | null; field: FieldState } {
   const typed = f.typed.trim();
+  if (s.step === 3 && s.viaEditing) return { event: viaEvent(typed), field: { ...f, typed: '' } };
   if (s.step === 3 && s.wordNeeded) {
     const word = normalizeWord(typed);
     if (word) return { event: { type: 'setWord', word, problem: null }, field: { ...f, typed: '' } };
@@ -86,4 +88,14 @@ function fieldEntered(s: WizardState, f: FieldState): { event: WizardEvent | nul
   const field = { ...f, typed: '' };
   if ('error' in n) return { event: { type: 'codeTyped', matches: false, invalid: n.error }, field };
   return { event: codeTyped(s, typed, codesMatch), field };
+}
+
+/** The meeting point the helper typed on step 3 ('' turns it off). */
+export function viaEvent(typed: string): WizardEvent {
+  try {
+    if (typed) parseVia(typed);
+    return { type: 'setVia', text: typed, problem: null };
+  } catch (err) {
+    return { type: 'setVia', text: typed, problem: (err as Error).message };
+  }
 }

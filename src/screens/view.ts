@@ -145,6 +145,30 @@ function details(s: WizardState, ctx: ViewContext, problem: string[]): Screen {
       keys: 'Enter: connect   Tab: reverse   Esc: back   Ctrl-C: quit',
     };
   }
+  if (s.viaEditing) {
+    return {
+      step: 3,
+      title: 'Meet at a server',
+      lines: [
+        'When neither of you can accept connections, both computers can meet at an SSH server you can log in to.',
+        'Type it as you would to ssh: HOST, USER@HOST, USER@HOST:PORT or a Host of your ~/.ssh/config.',
+        'Leave it empty to meet directly.',
+        ...problem,
+      ],
+      input: 'Server: ',
+      keys: 'Enter: done   Esc: back   Ctrl-C: quit',
+    };
+  }
+  const meet = s.role !== 'helper' || s.reverse ? []
+    : [s.via ? `Meet at a server: ${s.via} (s: change or turn off).` : 'Meet at a server: off (s: if neither of you can accept connections).'];
+  if (s.via) {
+    return {
+      step: 3,
+      title: `What to tell your ${other(s)}`,
+      lines: [`Your ${other(s)} will connect through the server ${s.via}.`, 'The next step shows what to read to them.', '', ...meet, ...problem],
+      keys: 'Enter: wait   Esc: back   q: quit',
+    };
+  }
   const port = ctx.listeningPort ?? s.port;
   const addrs = ctx.addresses.length > 0 ? ctx.addresses : ['(no network address found: check the network)'];
   const allPrivate = ctx.addresses.every(isPrivate);
@@ -163,6 +187,7 @@ function details(s: WizardState, ctx: ViewContext, problem: string[]): Screen {
       firewall,
       s.mapPort ? 'Ask my router to forward the port: ON, for this session only (m: turn off).'
         : `Ask my router to forward the port: off (m: turn on${allPrivate && ctx.addresses.length > 0 ? ': these addresses are private' : ''}).`,
+      ...meet,
       ...problem,
     ],
     keys: 'Enter: wait   Tab: reverse   f: firewall   m: router   Esc: back   q: quit',

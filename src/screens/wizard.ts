@@ -21,6 +21,8 @@ export interface WizardState {
   word: string;
   /** Step 3 asks the friend for that word: the address typed is a meeting point. */
   wordNeeded: boolean;
+  /** The helper is typing the meeting point on step 3 (s). */
+  viaEditing: boolean;
   /** A problem to show on the current screen, with what to do next. */
   problem: { message: string; next: string } | null;
   /** What step 4 is doing now, e.g. "Waiting for your friend on port 2222". */
@@ -56,6 +58,9 @@ export type WizardEvent =
   | { type: 'toggleFirewall' }
   | { type: 'toggleMapPort' }
   | { type: 'setAddress'; text: string; problem: string | null }
+  /** s on the helper's step 3: type a meeting point; then the server typed ('' for none). */
+  | { type: 'editVia' }
+  | { type: 'setVia'; text: string; problem: string | null }
   /** The one-time word of a meeting point (normalized), or what is wrong with what was typed. */
   | { type: 'setWord'; word: string; problem: string | null }
   /** `offerNetwork`: this machine's network is what is missing, and N may start it. */
@@ -98,6 +103,7 @@ export function initialState(o: Partial<Pick<WizardState, 'role' | 'reverse' | '
     via: o.via ?? '',
     word: o.word ?? '',
     wordNeeded: false,
+    viaEditing: false,
     problem: null,
     activity: '',
     networkOffer: false,
@@ -179,7 +185,15 @@ function details(s: WizardState, e: WizardEvent): Result {
     if (e.problem) return go(s, { problem: { message: e.problem, next: 'Type the word again, as your helper reads it.' } });
     return go(s, { word: e.word, wordNeeded: false, step: 4, problem: null, activity: '' }, [{ type: 'connect' }]);
   }
+  if (s.viaEditing) {
+    if (e.type === 'back') return go(s, { viaEditing: false, problem: null });
+    if (e.type !== 'setVia') return same(s);
+    if (e.problem) return go(s, { problem: { message: e.problem, next: 'Type it as you would to ssh, or nothing to meet directly.' } });
+    return go(s, { via: e.text, viaEditing: false, problem: null });
+  }
+  if (e.type === 'editVia' && s.role === 'helper' && !s.reverse) return go(s, { viaEditing: true, problem: null });
   if (e.type === 'back') return go(s, { step: 2, problem: null });
+  if (e.type === 'toggleReverse' && s.via) return same(s); // both connect out to the server
   if (e.type === 'toggleReverse') return go(s, { reverse: !s.reverse, problem: null });
   if (e.type === 'toggleFirewall' && !dials(s)) return go(s, { openFirewall: !s.openFirewall });
   if (e.type === 'toggleMapPort' && !dials(s)) return go(s, { mapPort: !s.mapPort });
