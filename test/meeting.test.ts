@@ -157,7 +157,7 @@ async function meetingSession(t: TestContext, w: World, form: 'public' | 'word')
     friend = side(t, 'friend', ['friend', `${SERVER}:2222`, '--wait', '1', '--reconnect', '1'], w.hb);
   } else {
     const word = await until('the word on step 4', () => /address root@11\.254\.0\.1, then the one-time word ([0-9A-Z]{4}-[0-9A-Z]{4})/.exec(flat(helper))?.[1]);
-    assert.match(fs.readFileSync(w.authorizedKeys, 'utf8'), /^restrict,port-forwarding,permitopen="127\.0\.0\.1:\d+",permitlisten="127\.0\.0\.1:1",command="\/bin\/false",expiry-time="\d{12}Z" ssh-ed25519 \S+ remote-help-meeting:\d+:[0-9a-f]+$/m);
+    assert.match(fs.readFileSync(w.authorizedKeys, 'utf8'), /^restrict,port-forwarding,permitopen="127\.0\.0\.1:\d+",permitlisten="127\.0\.0\.1:1",command="\/bin\/false",expiry-time="\d{12}Z" ssh-ed25519 \S+ remote-help-meeting:\d+:[0-9a-f]+:\d+@\S+$/m);
     // The friend types the meeting point, then the word on step 3 (as read out: lower case, a space).
     friend = side(t, 'friend', ['friend', `root@${SERVER}`, '--wait', '1', '--reconnect', '1'], w.hb);
     await friend.waitFor('Type the one-time word your helper reads out');
@@ -201,6 +201,32 @@ test('meeting point, public form (GatewayPorts clientspecified): the friend dial
 test('meeting point, word form (no GatewayPorts): the friend logs in with the one-time word; the same, and the key line is gone after', { skip, timeout: 180_000 }, async (t) => {
   const w = world(t, []);
   await meetingSession(t, w, 'word');
+});
+
+test('meeting point, word form: a key line a killed helper left is removed by the next start here, and SIGTERM removes its own', { skip, timeout: 120_000 }, async (t) => {
+  const w = world(t, []);
+  await serverReady(w);
+  const before = fs.readFileSync(w.authorizedKeys, 'utf8');
+  const ours = () => fs.readFileSync(w.authorizedKeys, 'utf8').split('\n').filter((l) => l.includes('remote-help-meeting:'));
+  const helperWaiting = async () => {
+    const h = side(t, 'helper', ['helper', '--via', SERVER], w.ha, { REMOTE_HELP_SSH: w.ssh });
+    await until('the meeting point set up', () => h.events().find((e) => e.event === 'meeting' && e.form === 'word'), 30_000);
+    return h;
+  };
+  const first = await helperWaiting();
+  first.kill('SIGKILL');
+  await first.exited;
+  const left = ours();
+  assert.equal(left.length, 1, 'a killed helper could not remove its line');
+  const second = await helperWaiting();
+  const now = ours();
+  assert.equal(now.length, 1, 'only the new helper\'s line');
+  assert.notEqual(now[0], left[0]);
+  assert.ok(now[0].includes(`:${second.pid}@`), now[0]);
+  second.kill('SIGTERM');
+  assert.equal((await second.exited).code, 9);
+  assert.equal(fs.readFileSync(w.authorizedKeys, 'utf8'), before, 'the key lines are as before');
+  await until('no process of the session on the server', () => w.serverProcesses().length === 0 || null, 10_000);
 });
 
 test('a man in the middle on the meeting point\'s server: the codes differ', { skip, timeout: 120_000 }, async (t) => {

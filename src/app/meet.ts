@@ -54,10 +54,15 @@ export function whenListening(o: Listening): string[] {
   const sessionPort = o.state.port || DEFAULT_PORT;
   o.say(`Logging in to the meeting point ${o.state.via}...`);
   o.events.emit('meeting', { via: o.state.via, local: o.port });
-  openMeeting({ via: o.state.via, port: sessionPort, local: o.port, onLost: (e) => o.fail(e) }).then((m) => {
-    const release = o.teardown.add('meeting point', () => m.close());
-    if (o.signal.aborted) return release();
-    o.signal.addEventListener('abort', release);
+  // Stopped half-way (the person left, a signal), what was made on the server is undone; the
+  // teardown waits for it.
+  const stop = new AbortController();
+  const pending = openMeeting({ via: o.state.via, port: sessionPort, local: o.port, signal: stop.signal, onLost: (e) => o.fail(e) });
+  const close = () => (stop.abort(), pending.then((m) => m.close(), () => {}));
+  o.teardown.add('meeting point', close);
+  o.signal.addEventListener('abort', () => void close());
+  pending.then((m) => {
+    if (stop.signal.aborted) return;
     o.events.emit('meeting', { form: m.form, address: m.address, server: `${m.via.host}:${m.via.port}`, whyWord: m.whyWord });
     const at = `Waiting for your ${o.other} at the meeting point ${m.via.host}. ${o.giveUp}`;
     if (m.form === 'public') {
@@ -69,6 +74,6 @@ export function whenListening(o: Listening): string[] {
         `(say: ${codeWords(m.word!.replace('-', '')).join(' ')}).`);
       notes.push(`The one-time key for your ${o.other} is gone from ${m.via.host}.`);
     }
-  }, (err: unknown) => o.fail(err instanceof HelpError ? err : new HelpError('connect', String((err as Error)?.message ?? err))));
+  }, (err: unknown) => stop.signal.aborted || o.fail(err instanceof HelpError ? err : new HelpError('connect', String((err as Error)?.message ?? err))));
   return notes;
 }

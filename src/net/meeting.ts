@@ -18,6 +18,7 @@ import { randomBytes } from 'node:crypto';
 import { HelpError } from '../errors';
 import { formatAddress } from './address';
 import { formatWord, freshWord, keyLine, LINE_TAG, wordSecrets } from './meeting-word';
+import { hostname, processAlive } from '../system';
 import { dial } from './tcp';
 import { resolveVia, runRemote, sshArgs, sshFailure, type Via } from './meeting-ssh';
 
@@ -42,22 +43,27 @@ const LINE_HOURS = 12;
 const FORWARD_TIMEOUT_MS = 30_000;
 
 /** Runs `ssh -N -R LISTEN:127.0.0.1:LOCAL` until the server says the forward is in place. */
-function tunnel(via: Via, listen: string, local: number): Promise<ChildProcess> {
+function tunnel(via: Via, listen: string, local: number, signal?: AbortSignal): Promise<ChildProcess> {
+  if (signal?.aborted) return Promise.reject(new HelpError('cancelled', 'Stopped waiting.'));
   const child = spawn(via.ssh[0], [...sshArgs(via, ['-v', '-N', '-T', '-o', 'ExitOnForwardFailure=yes', '-o', 'ServerAliveInterval=10',
     '-o', 'ServerAliveCountMax=3', '-R', `${listen}:127.0.0.1:${local}`])], { stdio: ['ignore', 'ignore', 'pipe'] });
   let said = '';
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => fail(null), FORWARD_TIMEOUT_MS);
+    const kill = () => child.kill();
+    signal?.addEventListener('abort', kill);
     const fail = (code: number | null) => {
       clearTimeout(timer);
+      signal?.removeEventListener('abort', kill);
       child.kill();
-      reject(sshFailure(via, said, code, listen));
+      reject(signal?.aborted ? new HelpError('cancelled', 'Stopped waiting.') : sshFailure(via, said, code, listen));
     };
     child.stderr!.setEncoding('utf8');
     child.stderr!.on('data', (text: string) => {
       said = (said + text).slice(-8192);
       if (/forwarding_success: all expected forwarding replies received/.test(said)) {
         clearTimeout(timer);
+        signal?.removeEventListener('abort', kill);
         child.stderr!.removeAllListeners('data');
         child.stderr!.resume();
         child.removeAllListeners('exit');
@@ -93,12 +99,12 @@ async function reachable(host: string, port: number): Promise<boolean> {
 
 /**
  * Sets up the meeting point for a helper who listens on 127.0.0.1:`local`, for the session's
- * `port`. `onLost` is called when the tunnel breaks and could not be made again (the caller ends).
+ * `port`; `signal` stops it half-way (what was made is undone). `onLost` is called when the tunnel breaks and could not be made again (the caller ends).
  */
-export async function openMeeting(o: { via: string; port: number; local: number; onLost(why: HelpError): void }): Promise<Meeting> {
+export async function openMeeting(o: { via: string; port: number; local: number; signal: AbortSignal; onLost(why: HelpError): void }): Promise<Meeting> {
   const via = await resolveVia(o.via);
   const server = formatAddress({ host: via.host, port: via.port });
-  let child = await tunnel(via, `0.0.0.0:${o.port}`, o.local);
+  let child = await tunnel(via, `0.0.0.0:${o.port}`, o.local, o.signal);
   let whyWord: string | null = null;
   if (await reachable(via.host, o.port)) {
     return finish({ via, form: 'public', address: formatAddress({ host: via.host, port: o.port }), word: null, whyWord }, `0.0.0.0:${o.port}`, null);
@@ -106,17 +112,20 @@ export async function openMeeting(o: { via: string; port: number; local: number;
   await stop(child);
   whyWord = `${via.host} port ${o.port} does not answer from outside the server (sshd_config has no GatewayPorts clientspecified, or a firewall there)`;
   // The word form: a fresh word (and so a fresh port) when the port it picks is taken.
-  const tag = randomBytes(6).toString('hex');
+  // The line's tag names this program (PID@HOST), so that the next start here can remove a line
+  // that a killed one left.
+  const tag = `${randomBytes(6).toString('hex')}:${process.pid}@${hostname().replace(/[^A-Za-z0-9.-]/g, '_')}`;
+  const stale = await staleLines(via);
   for (let tries = 1; ; tries++) {
     const word = freshWord();
     const secrets = wordSecrets(word);
     const expires = new Date(Date.now() + LINE_HOURS * 3600_000);
-    await addLine(via, keyLine(secrets, expires, tag));
+    await addLine(via, keyLine(secrets, expires, tag), stale);
     try {
-      child = await tunnel(via, `127.0.0.1:${secrets.port}`, o.local);
+      child = await tunnel(via, `127.0.0.1:${secrets.port}`, o.local, o.signal);
     } catch (err) {
       await removeLine(via, tag);
-      if (tries < 3 && /forwarding failed/.test((err as HelpError).message)) continue;
+      if (tries < 3 && !o.signal.aborted && /would not listen/.test((err as HelpError).message)) continue;
       throw err;
     }
     const address = via.port === 22 ? `${via.user}@${via.host}` : `${via.user}@${server}`;
@@ -143,23 +152,36 @@ export async function openMeeting(o: { via: string; port: number; local: number;
       })();
     });
     watch(child);
+    let closing: Promise<void> | null = null;
     return {
       ...m,
-      async close() {
-        if (closed) return;
+      // The same promise for every caller: the teardown waits for the removal however it began.
+      close: () => (closing ??= (async () => {
         closed = true;
         await stop(child);
         if (tagged) await removeLine(via, tagged);
-      },
+      })()),
     };
   }
 }
 
-/** Adds a key line to the server's ~/.ssh/authorized_keys, sweeping expired ones of ours first. */
-async function addLine(via: Via, line: string): Promise<void> {
+/** The tags of key lines that remote-help programs of this machine left on the server and that are
+ * gone (killed before they could remove them). */
+async function staleLines(via: Via): Promise<string[]> {
+  const r = await runRemote(via, `grep -o '${LINE_TAG}[^ ]*' .ssh/authorized_keys 2>/dev/null || true\n`);
+  const here = hostname().replace(/[^A-Za-z0-9.-]/g, '_');
+  return [...r.out.matchAll(new RegExp(`${LINE_TAG}\\d+:([0-9a-f]+:(\\d+)@(\\S+))`, 'g'))]
+    .filter((m) => m[3] === here && !processAlive(Number(m[2])))
+    .map((m) => m[1]);
+}
+
+/** Adds a key line to the server's ~/.ssh/authorized_keys, sweeping expired ones of ours and the
+ * `stale` ones first. */
+async function addLine(via: Via, line: string, stale: string[]): Promise<void> {
+  const sweep = stale.map((tag) => ` && index($0, ":${tag}") == 0`).join('');
   const script = [
     'set -e', 'umask 077', 'cd', 'mkdir -p .ssh', 'f=.ssh/authorized_keys', 'touch "$f"',
-    `awk -v now="$(date +%s)" '{ if (match($0, /${LINE_TAG}[0-9]+/) && substr($0, RSTART + ${LINE_TAG.length}, RLENGTH - ${LINE_TAG.length}) + 0 < now) next; print }' "$f" > "$f.remote-help"`,
+    `awk -v now="$(date +%s)" '{ if (match($0, /${LINE_TAG}[0-9]+/) && substr($0, RSTART + ${LINE_TAG.length}, RLENGTH - ${LINE_TAG.length}) + 0 < now) next; if (1${sweep}) print }' "$f" > "$f.remote-help"`,
     `printf '%s\\n' '${line}' >> "$f.remote-help"`,
     'cat "$f.remote-help" > "$f"', 'rm -f "$f.remote-help"', '',
   ].join('\n');
