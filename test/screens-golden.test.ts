@@ -49,6 +49,12 @@ const STATES: Record<string, WizardState> = {
     { type: 'activity', text: 'Connecting to your helper at 192.0.2.10...' }),
   'helper-4': after(at(helper(), 3), { type: 'continue' },
     { type: 'activity', text: 'Waiting for your friend to connect to 192.0.2.10 or 2001:db8::10 port 2222. Gives up after 30 minutes.' }),
+  'helper-3-server': after(at(helper(), 3), { type: 'editVia' }),
+  'helper-3-via': after(at(helper(), 3), { type: 'editVia' }, { type: 'setVia', text: 'alex@vps.example.org', problem: null }),
+  'helper-4-word': after(at(helper(), 3), { type: 'editVia' }, { type: 'setVia', text: 'alex@vps.example.org', problem: null }, { type: 'continue' },
+    { type: 'activity', text: 'Waiting for your friend at the meeting point vps.example.org. Gives up after 30 minutes. Read this to your friend: ' +
+      'address alex@vps.example.org, then the one-time word K7QM-2D9X (say: Kilo Seven Quebec Mike Two Delta Nine X-ray).' }),
+  'friend-3-word': after(at(friend(), 3), { type: 'setAddress', text: 'alex@vps.example.org', problem: null }),
   'friend-5': after(at(friend(), 4), shown),
   'friend-5-pressed-y': after(at(friend(), 4), shown, { type: 'pressY' }),
   'helper-5': after(at(helper(), 4), shown),
