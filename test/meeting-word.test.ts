@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { utils } from 'ssh2';
 import { checkDialAddress, formatWord, freshWord, keyLine, normalizeWord, parseMeetingAddress, wordSecrets, WORD_LENGTH } from '../src/net/meeting-word';
-import { initialState, step, type WizardEvent, type WizardState } from '../src/screens/wizard';
+import { initialState, step, stepAll, type WizardEvent, type WizardState } from '../src/screens/wizard';
 import { keyToEvent } from '../src/screens/keys';
 import { lineToEvent } from '../src/screens/plain';
 import { screenFor } from '../src/screens/view';
@@ -48,15 +48,7 @@ test('a meeting point is USER@HOST[:PORT], port 22 unless given; the friend may 
   assert.throws(() => checkDialAddress('alex@', 2222));
 });
 
-function run(s: WizardState, events: WizardEvent[]) {
-  const effects = [];
-  for (const e of events) {
-    const r = step(s, e);
-    s = r.state;
-    effects.push(...r.effects);
-  }
-  return { s, effects };
-}
+const run = stepAll;
 const ctx = { addresses: [], listeningPort: null };
 
 test('the friend\'s step 3: a meeting point asks for the word; a bad word stays, Esc goes back to the address, a good one connects', () => {

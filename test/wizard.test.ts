@@ -1,19 +1,11 @@
 // The wizard's rules as a table of events and what they lead to.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { initialState, step, MAX_MISMATCHES, type WizardEvent, type WizardState } from '../src/screens/wizard';
+import { initialState, step, stepAll, MAX_MISMATCHES, type WizardEvent, type WizardState } from '../src/screens/wizard';
 import { lineToEvent, wrap } from '../src/screens/plain';
 import { screenFor } from '../src/screens/view';
 
-function run(s: WizardState, events: WizardEvent[]) {
-  const effects = [];
-  for (const e of events) {
-    const r = step(s, e);
-    s = r.state;
-    effects.push(...r.effects);
-  }
-  return { s, effects };
-}
+const run = stepAll;
 
 const ctx = { addresses: ['192.0.2.10'], listeningPort: 2222 };
 

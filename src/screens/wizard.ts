@@ -134,6 +134,17 @@ export function dials(s: WizardState): boolean {
 }
 
 type Result = { state: WizardState; effects: Effect[] };
+
+/** Several events in turn: the state after the last, and every effect on the way (tests, replays). */
+export function stepAll(s: WizardState, events: WizardEvent[]): { s: WizardState; effects: Effect[] } {
+  const effects: Effect[] = [];
+  for (const e of events) {
+    const r = step(s, e);
+    s = r.state;
+    effects.push(...r.effects);
+  }
+  return { s, effects };
+}
 const same = (state: WizardState): Result => ({ state, effects: [] });
 const go = (state: WizardState, patch: Partial<WizardState>, effects: Effect[] = []): Result => ({
   state: { ...state, ...patch },
