@@ -40,6 +40,8 @@ export async function buildDeb(o: { outDir?: string; version?: string } = {}): P
   fs.mkdirSync(path.join(root, 'usr', 'bin'), { recursive: true });
   fs.symlinkSync('../lib/remote-help/remote-help.js', path.join(root, 'usr', 'bin', 'remote-help'));
   write(root, 'usr/lib/recovery-mode/options/remote-help', fs.readFileSync(path.join(ROOT, 'packaging', 'recovery-mode-option')), 0o755);
+  // "Get remote help" in the desktop menu: the desktop opens its terminal with the wizard.
+  write(root, 'usr/share/applications/remote-help.desktop', fs.readFileSync(path.join(ROOT, 'packaging', 'remote-help.desktop')));
   write(root, 'usr/share/man/man1/remote-help.1.gz', gz(fs.readFileSync(path.join(ROOT, 'packaging', 'remote-help.1'), 'utf8')));
   write(root, 'usr/share/doc/remote-help/copyright', fs.readFileSync(path.join(ROOT, 'packaging', 'copyright')));
   write(root, 'usr/share/doc/remote-help/changelog.gz', gz(fs.readFileSync(path.join(ROOT, 'packaging', 'changelog'), 'utf8')));
@@ -77,6 +79,9 @@ export async function buildDeb(o: { outDir?: string; version?: string } = {}): P
     `Installed-Size: ${sizeKiB}`,
     // nodejs for the program; the rest for the prebuilt pty addon (objdump -p: NEEDED, versions).
     'Depends: nodejs (>= 18), libc6 (>= 2.28), libstdc++6 (>= 6), libgcc-s1',
+    // Sharing the screen too (x11vnc), with its "End remote help" window (yad or zenity); the
+    // helper's viewer; the meeting point (ssh).
+    'Suggests: x11vnc, yad | zenity, tigervnc-viewer | xtightvncviewer, openssh-client',
     'Enhances: friendly-recovery',
     'Section: admin',
     'Priority: optional',

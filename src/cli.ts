@@ -34,6 +34,7 @@ interface Common {
   wait: number;
   reconnect: number;
   viewOnly?: boolean;
+  desktop?: boolean;
   openFirewall?: boolean;
   mapPort?: boolean;
 }
@@ -99,6 +100,7 @@ export function buildProgram(start: (o: StartOptions) => void): Command {
     .option('--port <n>', 'port to wait on with --reverse', portArg, DEFAULT_PORT)
     .option('--reverse', 'wait for the helper to connect to you')
     .option('--view-only', 'the helper starts watching only; Ctrl-Alt-K lets them type')
+    .option('--desktop', 'share the screen too (a graphical desktop, with x11vnc), not only the shell')
     .action((address: string | undefined, opts: Common & { port: number; reverse?: boolean; word?: string }) => {
       if (opts.reverse && address) throw new HelpError('usage', 'With --reverse the friend waits: give no address.', 'Use --port to choose the port.');
       if (address) checkAddress(address, DEFAULT_PORT);
@@ -151,6 +153,7 @@ interface StartOptions {
   waitMs: number;
   reconnectMs: number;
   helperMayType: boolean;
+  shareDesktop: boolean;
   openFirewall: boolean;
   mapPort: boolean;
   role: Role | null;
@@ -169,6 +172,7 @@ function common(o: Common) {
     waitMs: Math.round(o.wait * 60_000),
     reconnectMs: Math.round(o.reconnect * 60_000),
     helperMayType: !o.viewOnly,
+    shareDesktop: Boolean(o.desktop),
     openFirewall: Boolean(o.openFirewall),
     mapPort: Boolean(o.mapPort),
   };

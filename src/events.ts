@@ -10,6 +10,7 @@ export type EventName =
   | 'firewall'
   | 'port-mapped'
   | 'meeting'
+  | 'desktop'
   | 'connected'
   | 'rejected-connection'
   | 'code-shown'

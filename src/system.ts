@@ -1,11 +1,18 @@
 // Small facts about this machine that several parts ask: where a system program is, whether a
 // process is still there, and who runs this program where.
-import { existsSync } from 'node:fs';
+import { accessSync, constants } from 'node:fs';
 import * as os from 'node:os';
 
 /** The path of a system program (network and firewall tools live in sbin), or null. */
 export function systemTool(name: string): string | null {
-  for (const dir of ['/usr/sbin', '/sbin', '/usr/bin', '/bin']) if (existsSync(`${dir}/${name}`)) return `${dir}/${name}`;
+  for (const dir of ['/usr/sbin', '/sbin', '/usr/bin', '/bin']) {
+    try {
+      accessSync(`${dir}/${name}`, constants.X_OK);
+      return `${dir}/${name}`;
+    } catch {
+      // not there, or not a program
+    }
+  }
   return null;
 }
 

@@ -30,11 +30,19 @@ for (const [name, line, want] of toFriend) {
   });
 }
 
-test('to the helper: keyboard and notes only', () => {
+test('to the helper: keyboard and notes', () => {
   assert.deepEqual(decodeToHelper('{"t":"keyboard","allowed":false}'), { ok: true, msg: { t: 'keyboard', allowed: false } });
   assert.deepEqual(decodeToHelper('{"t":"note","text":"hi\\u001b]0;x\\u0007"}'), { ok: true, msg: { t: 'note', text: 'hi ]0;x' } });
   assert.equal(decodeToHelper('{"t":"message","text":"x"}').ok, false);
   assert.equal(decodeToHelper('{"t":"keyboard","allowed":"yes"}').ok, false);
+});
+
+test('to the helper: the shared desktop, a loopback port and a VNC password of at most 8 printable characters, or why not', () => {
+  assert.deepEqual(decodeToHelper('{"t":"desktop","port":5901,"password":"aB3$x9_Z"}'), { ok: true, msg: { t: 'desktop', port: 5901, password: 'aB3$x9_Z' } });
+  assert.deepEqual(decodeToHelper('{"t":"desktop","port":null,"text":"x11vnc ended\\u001b[2J"}'), { ok: true, msg: { t: 'desktop', port: null, text: 'x11vnc ended [2J' } });
+  for (const bad of ['{"t":"desktop","port":0,"password":"a"}', '{"t":"desktop","port":70000,"password":"a"}', '{"t":"desktop","port":5901}',
+    '{"t":"desktop","port":5901,"password":"123456789"}', '{"t":"desktop","port":5901,"password":"a b"}', '{"t":"desktop","port":"5901","password":"a"}'])
+    assert.equal(decodeToHelper(bad).ok, false, bad);
 });
 
 test('a message longer than 200 characters is cut with an ellipsis', () => {

@@ -14,6 +14,8 @@ import type { ServerChannel } from 'ssh2';
 import { startFriendSession, type EndReason, type HelperLink } from '../session/friend-session';
 import { changedSince, describeLeftovers, jobPlaces, taggedProcesses } from '../session/leftovers';
 import { spawnShell } from '../session/pty';
+import type { DesktopFound } from '../session/desktop';
+import { friendDesktop } from './friend-desktop';
 import { openTranscript, type Transcript } from '../session/transcript';
 import type { Teardown } from '../teardown';
 import type { Terminal } from './terminal';
@@ -59,6 +61,9 @@ export function runFriendSession(o: {
   events: EventLog;
   teardown: Teardown;
   helperMayType: boolean;
+  /** The friend chose to share the screen too (step 5 or 6, --desktop), and what there is to share. */
+  shareDesktop: boolean;
+  desktop: DesktopFound;
   reconnectWindowMs: number;
   onStarted(): void;
 }): FriendRun {
@@ -71,11 +76,14 @@ export function runFriendSession(o: {
   let resolve!: (v: Ending) => void;
   const ended = new Promise<Ending>((r) => (resolve = r));
 
+  const desktop = friendDesktop({ found: o.desktop, want: o.shareDesktop, helperName, helperMayType: o.helperMayType, events: o.events,
+    teardown: o.teardown, mark: (text) => transcript?.marker(text), say: (text) => session.announce(text), tell: (m) => session.tell(m), end: () => session.hotkey() });
   const session = startFriendSession({
     friend: o.terminal,
     helperName,
     helperMayType: o.helperMayType,
-    resumeSecret,
+    greeting: () => [{ t: 'resume', secret: resumeSecret.toString('hex') }, ...desktop.greeting()],
+    onKeyboard: (allowed) => desktop.keyboard(allowed),
     rules: { windowMs: o.reconnectWindowMs, firstShellMs: SHELL_WAIT_MS },
     start(size, term) {
       startedAt = Date.now();
@@ -96,6 +104,7 @@ export function runFriendSession(o: {
       // terminal's own Ctrl-C handling.
       o.events.emit('session-started', { helper: helperName, pid: pty.pid, pty: pty.via });
       o.terminal.onResize(() => session.friendResized());
+      desktop.start();
       return { pty, record: transcript };
     },
     seek: (until) => o.sup.seek(until),
@@ -158,6 +167,7 @@ export function runFriendSession(o: {
           else control = channel;
         },
         onResize: (size) => session.helperResized(conn.id, size),
+        desktopPort: () => desktop.port(),
         onClose(error) {
           release();
           served.delete(conn.id);
@@ -187,6 +197,7 @@ export function runFriendSession(o: {
 
   function finish(reason: EndReason, detail: string, link: number | null) {
     o.events.emit('session-ended', { reason, detail, message: ENDINGS[reason].message });
+    const unshared = desktop.stop(); // marked in the transcript before it closes
     transcript?.close(reason);
     const goodbye = reason === 'hotkey' ? GOODBYE.hotkey : reason === 'signal' ? GOODBYE.signal : reason === 'error' ? GOODBYE.error : null;
     const s = link === null ? undefined : served.get(link);
@@ -212,7 +223,7 @@ export function runFriendSession(o: {
     setTimeout(() => {
       const extra = left();
       if (extra) o.events.emit('leftovers', { text: extra });
-      resolve({ ...base, message: [base.message, extra, where].filter(Boolean).join(' ') });
+      resolve({ ...base, message: [base.message, unshared, extra, where].filter(Boolean).join(' ') });
     }, LEFTOVER_CHECK_MS);
   }
 

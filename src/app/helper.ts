@@ -11,6 +11,7 @@ import { connectHelper, type HelperConnection } from '../net/ssh-helper';
 import { helperArea } from '../session/helper-console';
 import { startHelperSession, type HelperEnd } from '../session/helper-session';
 import type { Teardown } from '../teardown';
+import { helperDesktop } from './viewer';
 import type { Terminal } from './terminal';
 
 export function describeHelperEnd(end: HelperEnd): Ending {
@@ -85,6 +86,7 @@ export async function runHelperSession(o: {
   let resolve!: (v: Ending) => void;
   const ended = new Promise<Ending>((r) => (resolve = r));
   let live = o.first.id;
+  const desktop = helperDesktop({ forward: (port) => clients.get(live)?.forward(port) ?? null, say: (text) => session.say(text), events: o.events, teardown: o.teardown });
   let resumeSecret: Buffer | null = null;
   const session = startHelperSession({
     input: o.terminal.input,
@@ -96,7 +98,9 @@ export async function runHelperSession(o: {
     stopSeeking: () => o.sup.stopSeeking(),
     drop: (id) => clients.get(id)?.close(),
     onResumeSecret: (secret) => (resumeSecret = secret),
+    onDesktop: (msg) => desktop.update(msg),
     onEnd(end, link) {
+      desktop.stop();
       const ending = describeHelperEnd(end);
       o.events.emit('session-ended', { reason: end.kind === 'exit' ? (goodbyeKind(end.message ?? undefined) ?? 'shell-exited') : end.kind, message: ending.message });
       // Leaving, our goodbye (EOF and the control line) is the last word: the friend's side closes

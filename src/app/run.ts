@@ -2,6 +2,7 @@
 // carries out its effects (connect, confirm, abort, exit), then hands over to the session.
 import type { Teardown } from '../teardown';
 import { hostname, userName } from '../system';
+import { desktopOffer, findDesktop } from '../session/desktop';
 import { formatDuration } from '../duration';
 import { HelpError, toHelpError, type Ending } from '../errors';
 import type { EventLog } from '../events';
@@ -10,7 +11,7 @@ import { DEFAULT_PORT, parseAddress } from '../net/address';
 import { LinkSupervisor, type Conn } from '../net/link';
 import { resumeToken } from '../net/returning';
 import { localAddresses } from '../net/tcp';
-import { handshakeOn, type Identity, type Timeouts, type Verifying } from '../net/verify';
+import { handshakeUntil, type Identity, type Timeouts, type Verifying } from '../net/verify';
 import { fullUI } from '../screens/full';
 import { plainUI, type WizardUI } from '../screens/plain';
 import { clockText, type ViewContext } from '../screens/view';
@@ -37,8 +38,10 @@ export interface RunOptions {
   waitMs: number;
   /** How long a link that drops mid-session may take to come back; 0 ends the session at once. */
   reconnectMs: number;
-  /** The friend's starting choice: may the helper type (changed on step 5 or 6, or Ctrl-Alt-K). */
+  /** The friend's starting choices: may the helper type (changed on step 5 or 6, or Ctrl-Alt-K),
+   * share the screen too (--desktop; d on step 5 or 6). */
   helperMayType: boolean;
+  shareDesktop: boolean;
   /** The waiting side opens the firewall for its port, and asks the router to forward it
    * (--open-firewall, --map-port; step 3 can change both). */
   openFirewall: boolean;
@@ -59,14 +62,6 @@ export interface Run {
   fail(err: unknown): void;
 }
 
-/** The handshake on a candidate connection, up to the code on the screen. */
-function handshake(conn: Conn, committer: boolean, me: Identity, timeouts: Timeouts, signal: AbortSignal): Promise<Verifying> {
-  const h = handshakeOn(conn, committer, me, timeouts);
-  const onAbort = () => h.cancel();
-  signal.addEventListener('abort', onAbort);
-  return h.ready.finally(() => signal.removeEventListener('abort', onAbort));
-}
-
 interface Peer {
   conn: Conn;
   v: Verifying;
@@ -78,7 +73,11 @@ export function run(o: RunOptions): Run {
   const friendDials = o.role !== 'helper' && !o.reverse;
   const address = o.address || (friendDials ? o.memory.lastHelper() : '');
   const memoryNote = friendDials ? o.memory.note() : null;
-  let state: WizardState = { ...initialState({ role: o.role, reverse: o.reverse, address, port: o.port, via: o.via, word: o.word, helperMayType: o.helperMayType, openFirewall: o.openFirewall, mapPort: o.mapPort }), step: o.startStep,
+  const desktop = o.role === 'helper' ? null : findDesktop();
+  const offer = desktop ? desktopOffer(desktop) : { available: false, note: null };
+  let state: WizardState = { ...initialState({ role: o.role, reverse: o.reverse, address, port: o.port, via: o.via, word: o.word, shareDesktop: o.shareDesktop,
+    desktopAvailable: offer.available,
+    desktopNote: offer.note ?? (o.shareDesktop && desktop?.kind === 'none' ? desktop.why : null), helperMayType: o.helperMayType, openFirewall: o.openFirewall, mapPort: o.mapPort }), step: o.startStep,
     wordNeeded: o.address.includes('@') && !o.word };
   let listeningPort: number | null = null;
   let waitStartedAt = Date.now();
@@ -186,7 +185,7 @@ export function run(o: RunOptions): Run {
       const sup = new LinkSupervisor({ way, events: o.events, teardown: o.teardown });
       if (way.kind === 'dial') activity(`Connecting to your ${other} at ${state.address}...`);
       const picked = new Promise<Peer>((r) => (choose = r));
-      const { conn, value: v } = await sup.first((c, signal) => handshake(c, way.kind === 'dial', me, o.timeouts, signal), {
+      const { conn, value: v } = await sup.first((c, signal) => handshakeUntil(c, way.kind === 'dial', me, o.timeouts, signal), {
         waitMs: o.waitMs,
         signal: abortConnect.signal,
         onRetry: (n, why, missing) => {
@@ -231,7 +230,8 @@ export function run(o: RunOptions): Run {
         teardown: o.teardown, reconnectWindowMs: o.reconnectMs, onStarted };
       let ended: Promise<Ending>;
       if (role === 'friend') {
-        const f = runFriendSession({ ...common, hostKey: me.key.privateKey, helperMayType: state.helperMayType });
+        const f = runFriendSession({ ...common, hostKey: me.key.privateKey, helperMayType: state.helperMayType, shareDesktop: state.shareDesktop,
+          desktop: desktop ?? { kind: 'none', why: '' } });
         stopSession = (why) => f.stop(why);
         ended = f.ended;
       } else {

@@ -17,6 +17,11 @@
 //                     {"t":"resume","secret":"..."}  64 hex digits: what a link that comes back
 //                                                     proves it knows (returning.ts); it never
 //                                                     travels outside SSH
+//                     {"t":"desktop","port":p,"password":"..."}  the friend shares the screen:
+//                                                     x11vnc on the friend's loopback port p (the
+//                                                     only forward the friend's SSH server allows),
+//                                                     with this session's VNC password
+//                     {"t":"desktop","port":null,"text":"..."}  not (any more), and why
 // Anything else (unknown type, bad JSON, a line too long) is an error value, never a throw.
 
 export const CONTROL_SUBSYSTEM = 'remote-help-control@remote-help';
@@ -29,7 +34,9 @@ export type ToHelper =
   | { t: 'keyboard'; allowed: boolean }
   | { t: 'note'; text: string }
   | { t: 'size'; cols: number; rows: number }
-  | { t: 'resume'; secret: string };
+  | { t: 'resume'; secret: string }
+  | { t: 'desktop'; port: number; password: string }
+  | { t: 'desktop'; port: null; text: string };
 
 export type Decoded<T> = { ok: true; msg: T } | { ok: false; reason: string };
 
@@ -78,6 +85,9 @@ export function decodeToHelper(line: string): Decoded<ToHelper> {
     return axis(v.cols) && axis(v.rows) ? { ok: true, msg: { t: 'size', cols: v.cols as number, rows: v.rows as number } } : { ok: false, reason: 'bad size' };
   }
   if (v.t === 'resume' && typeof v.secret === 'string' && /^[0-9a-f]{64}$/.test(v.secret)) return { ok: true, msg: { t: 'resume', secret: v.secret } };
+  if (v.t === 'desktop' && v.port === null) return { ok: true, msg: { t: 'desktop', port: null, text: cleanText(String(v.text ?? ''), 400) } };
+  if (v.t === 'desktop' && typeof v.port === 'number' && Number.isSafeInteger(v.port) && v.port >= 1 && v.port <= 65535 &&
+    typeof v.password === 'string' && /^[!-~]{1,8}$/.test(v.password)) return { ok: true, msg: { t: 'desktop', port: v.port, password: v.password } };
   return { ok: false, reason: `unknown message ${JSON.stringify(String(v.t)).slice(0, 40)}` };
 }
 

@@ -7,6 +7,7 @@ import { Server, type Connection, type ServerChannel } from 'ssh2';
 import { cleanText, CONTROL_SUBSYSTEM } from './control';
 import { linger } from './goodbye';
 import { parsePublicBlob } from './keys';
+import { pipeToLoopback } from './tcp';
 import type { TermSize } from '../shared';
 
 
@@ -18,6 +19,9 @@ export interface FriendServerHooks {
   onResize(size: TermSize): void;
   /** The helper program's control channel (control.ts), at most one per connection. */
   onControl?(channel: ServerChannel): void;
+  /** The shared desktop's loopback port while the friend shares the screen, else null: the one
+   * forward (direct-tcpip to 127.0.0.1:port) this server allows. */
+  desktopPort?(): number | null;
   /** The SSH connection ended; `error` says why when it was not a clean close. */
   onClose(error: string | null): void;
 }
@@ -137,7 +141,9 @@ export function serveFriend(stream: Duplex, hostKey: string, helperKey: Buffer, 
           no?.();
         });
       });
-      client.on('tcpip', (_ok, no, info) => {
+      client.on('tcpip', (ok, no, info) => {
+        const port = hooks.desktopPort?.() ?? null;
+        if (port !== null && info.destIP === '127.0.0.1' && info.destPort === port) return pipeToLoopback(ok(), port);
         hooks.onRefused(`reach ${said(info.destIP)}:${info.destPort} through this machine`,
           { request: 'direct-tcpip', host: logged(info.destIP), port: info.destPort });
         no();

@@ -22,6 +22,8 @@ export interface HelperConnection {
   /** The control channel (control.ts); null when the friend's side did not open one. */
   control: ClientChannel | null;
   resize(cols: number, rows: number): void;
+  /** A channel to the friend's loopback `port` (the shared desktop: the only one allowed). */
+  forward(port: number): Promise<Duplex>;
   /** Closes the connection now. */
   close(): void;
   /** Closes it without losing last words (goodbye.ts): `theyCloseFirst` when ours are the last. */
@@ -72,6 +74,7 @@ export function connectHelper(stream: Duplex, o: HelperClientOptions): Promise<H
             channel,
             control: cerr ? null : control,
             resize: (cols, rows) => channel.setWindow(rows, cols, 0, 0),
+            forward: (port) => new Promise((res, rej) => client.forwardOut('127.0.0.1', 0, '127.0.0.1', port, (e, ch) => (e ? rej(e) : res(ch)))),
             close: () => {
               client.end();
               stream.destroy();

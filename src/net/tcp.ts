@@ -108,3 +108,15 @@ export function localAddresses(): string[] {
   const pick = useful.length > 0 ? useful : all;
   return pick.sort((a, b) => (a.family === b.family ? 0 : a.family === 'IPv4' ? -1 : 1)).map((a) => a.address);
 }
+
+/** Joins `stream` to a new connection to this machine's loopback `port` (the shared desktop's
+ * x11vnc, for the SSH channel the helper opened): each closes when the other does. */
+export function pipeToLoopback(stream: Duplex, port: number): void {
+  const socket = net.connect({ host: '127.0.0.1', port });
+  socket.setNoDelay(true);
+  socket.on('error', () => stream.destroy());
+  stream.on('error', () => socket.destroy());
+  stream.pipe(socket).pipe(stream);
+  socket.on('close', () => stream.destroy());
+  stream.on('close', () => socket.destroy());
+}

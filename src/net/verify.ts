@@ -129,3 +129,11 @@ export function handshakeOn(link: Link, committer: boolean, me: Identity, t: Tim
   hs.start();
   return { ready, cancel: (why = 'cancelled') => fail(new HelpError('cancelled', why)) };
 }
+
+/** The handshake on a candidate connection up to the code on the screen, cancelled by `signal`. */
+export function handshakeUntil(link: Link, committer: boolean, me: Identity, t: Timeouts, signal: AbortSignal): Promise<Verifying> {
+  const h = handshakeOn(link, committer, me, t);
+  const onAbort = () => h.cancel();
+  signal.addEventListener('abort', onAbort);
+  return h.ready.finally(() => signal.removeEventListener('abort', onAbort));
+}

@@ -57,6 +57,7 @@ export function keyToEvent(s: WizardState, f: FieldState, k: Key): { event: Wiza
     case 6:
       if (s.role !== 'friend') return none;
       if (k.ch === 'v' || k.ch === 'V') return ev({ type: 'toggleTyping' });
+      if (k.ch === 'd' || k.ch === 'D') return ev({ type: 'toggleDesktop' });
       if (s.step === 6) return none;
       if (k.ch === 'y' || k.ch === 'Y') return ev({ type: 'pressY' });
       if (k.ch === 'n' || k.ch === 'N') return ev({ type: 'quit' });

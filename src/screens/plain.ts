@@ -129,6 +129,7 @@ export function lineToEvent(s: WizardState, line: string): WizardEvent | null {
       if (s.role === 'friend') {
         if (word === 'y' || word === 'yes') return { type: 'pressY' };
         if (word === 'v') return { type: 'toggleTyping' };
+        if (word === 'd') return { type: 'toggleDesktop' };
         if (word === 'n' || word === 'no') return { type: 'quit' };
         return null;
       }

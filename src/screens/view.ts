@@ -87,8 +87,8 @@ export function screenFor(s: WizardState, ctx: ViewContext): Screen {
       return {
         step: 6,
         title: 'Starting the session',
-        lines: s.role === 'friend' ? ['Starting the shared shell...', typingLine(s)] : ['Waiting for your friend\'s computer to start the shared shell...'],
-        keys: s.role === 'friend' ? 'v: who types' : '',
+        lines: s.role === 'friend' ? ['Starting the shared shell...', typingLine(s), ...desktopLine(s)] : ['Waiting for your friend\'s computer to start the shared shell...'],
+        keys: s.role === 'friend' ? `v: who types${s.desktopAvailable ? '   d: screen' : ''}` : '',
       };
     case 7:
       return {
@@ -194,6 +194,12 @@ function details(s: WizardState, ctx: ViewContext, problem: string[]): Screen {
   };
 }
 
+/** The friend's steps 5 and 6: whether the screen is shared too, or why it cannot be. */
+function desktopLine(s: WizardState): string[] {
+  if (s.desktopAvailable) return [s.shareDesktop ? 'Your screen will be shared too. Press d to share only the shell.' : 'Press d to share your screen too.'];
+  return s.desktopNote ? [s.desktopNote] : [];
+}
+
 function typingLine(s: WizardState): string {
   return s.helperMayType
     ? 'Your helper will be able to type. Press v to let them only watch.'
@@ -223,9 +229,10 @@ function verify(s: WizardState): Screen {
           ? (s.peerConfirmed ? 'Confirmed.' : 'Waiting for your helper to check the code...')
           : 'When your helper says the code matches, press y. If it does not match, press n.',
         typingLine(s),
+        ...desktopLine(s),
       ],
       big: s.code ? bigText(s.code) : undefined,
-      keys: s.localConfirmed ? 'v: who types   q: quit' : 'y: the helper says it matches   n: stop   v: who types',
+      keys: (s.localConfirmed ? 'v: who types   q: quit' : 'y: the helper says it matches   n: stop   v: who types') + (s.desktopAvailable ? '   d: screen' : ''),
     };
   }
   const check =

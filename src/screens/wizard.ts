@@ -45,6 +45,11 @@ export interface WizardState {
   peerConfirmed: boolean;
   /** The friend's choice: may the helper type when the session starts (v on steps 5 and 6). */
   helperMayType: boolean;
+  /** The friend's choice: share the screen too (d on steps 5 and 6, or --desktop), when there is
+   * one to share; else why not (a Wayland desktop, no x11vnc), said on those steps. */
+  shareDesktop: boolean;
+  desktopAvailable: boolean;
+  desktopNote: string | null;
   /** Set once, when everything is over: why, what next, and the exit status. */
   ended: Ending | null;
 }
@@ -74,6 +79,7 @@ export type WizardEvent =
   | { type: 'anotherPeer'; peer: { user: string; host: string }; code: string }
   | { type: 'pressY' }
   | { type: 'toggleTyping' }
+  | { type: 'toggleDesktop' }
   | { type: 'peerConfirmed' }
   | { type: 'sessionStarted' }
   /** Connecting failed in a way the person can fix on step 3 (a wrong address, nobody there). */
@@ -93,7 +99,7 @@ export type Effect =
 /** After this many wrong codes the helper's side stops: guessing is what a man in the middle does. */
 export const MAX_MISMATCHES = 3;
 
-export function initialState(o: Partial<Pick<WizardState, 'role' | 'reverse' | 'address' | 'port' | 'via' | 'word' | 'helperMayType' | 'openFirewall' | 'mapPort'>> = {}): WizardState {
+export function initialState(o: Partial<Pick<WizardState, 'role' | 'reverse' | 'address' | 'port' | 'via' | 'word' | 'helperMayType' | 'openFirewall' | 'mapPort' | 'shareDesktop' | 'desktopAvailable' | 'desktopNote'>> = {}): WizardState {
   return {
     step: 1,
     role: o.role ?? null,
@@ -117,6 +123,9 @@ export function initialState(o: Partial<Pick<WizardState, 'role' | 'reverse' | '
     localConfirmed: false,
     peerConfirmed: false,
     helperMayType: o.helperMayType ?? true,
+    shareDesktop: (o.shareDesktop ?? false) && (o.desktopAvailable ?? false),
+    desktopAvailable: o.desktopAvailable ?? false,
+    desktopNote: o.desktopNote ?? null,
     ended: null,
   };
 }
@@ -179,9 +188,11 @@ export function step(s: WizardState, e: WizardEvent): Result {
       return same(s);
     case 5:
       if (e.type === 'toggleTyping' && s.role === 'friend') return go(s, { helperMayType: !s.helperMayType });
+      if (e.type === 'toggleDesktop' && s.role === 'friend' && s.desktopAvailable) return go(s, { shareDesktop: !s.shareDesktop });
       return verify(s, e);
     case 6:
       if (e.type === 'toggleTyping' && s.role === 'friend') return go(s, { helperMayType: !s.helperMayType });
+      if (e.type === 'toggleDesktop' && s.role === 'friend' && s.desktopAvailable) return go(s, { shareDesktop: !s.shareDesktop });
       if (e.type === 'sessionStarted') return go(s, { step: 7 });
       return same(s);
     case 7:

@@ -10,30 +10,15 @@ import { realClock, type Clock } from './clock';
 import { initialFriend, stepFriend, type EndReason, type FriendEffect, type FriendEvent, type FriendRules, type FriendState } from './friend-machine';
 import { ptySize, startFriendConsole, type FriendConsole, type FriendTerminal } from './friend-console';
 import { HelperFeed } from './helper-feed';
+import type { HelperLink, SessionRecord } from './helper-link';
 import type { Pty } from './pty';
 import type { TermSize } from './size';
 import { statusText, type HelperPresence } from './status';
 
 export type { EndReason } from './friend-machine';
+export type { HelperLink, SessionRecord } from './helper-link';
 export type { FriendTerminal } from './friend-console';
 export { realClock, type Clock } from './clock';
-
-/** What the session records; transcript.ts writes it as asciicast. */
-export interface SessionRecord {
-  output(data: Uint8Array): void;
-  helperInput(data: Uint8Array): void;
-  resize(size: TermSize): void;
-  marker(label: string): void;
-}
-
-/** What one connection of the helper brings: its shell channel, its control channel (opened
- * before the shell by the helper's program; null for other clients), and its terminal. */
-export interface HelperLink {
-  channel: Duplex;
-  control: Duplex | null;
-  size: TermSize | null;
-  term?: string | null;
-}
 
 export interface FriendSessionOptions {
   friend: FriendTerminal;
@@ -42,8 +27,11 @@ export interface FriendSessionOptions {
   /** Whether the helper may type when the session starts (the friend's choice on step 6). */
   helperMayType: boolean;
   rules: FriendRules;
-  /** Sent to the helper's program on each control channel, for a link that comes back. */
-  resumeSecret?: Buffer;
+  /** Sent to the helper's program on each control channel after the keyboard and the size: the
+   * resume secret (for a link that comes back), the shared desktop. */
+  greeting?(): ToHelper[];
+  /** The keyboard was given to the helper or taken (the shared desktop follows). */
+  onKeyboard?(allowed: boolean): void;
   /** Starts the shared pty at the first shell, and what records the session. */
   start(size: TermSize, term: string | null): { pty: Pty; record: SessionRecord | null };
   /** Most a slow helper may hold of output before it gets a fresh screen instead. */
@@ -74,6 +62,10 @@ export interface FriendSession {
   readonly state: FriendState;
   /** Ends it from outside: a signal, or an unexpected error. */
   stop(reason: 'signal' | 'error'): void;
+  /** The friend ended it another way than the hotkey (the desktop's "End" window): the same. */
+  hotkey(): void;
+  /** Tells the helper's program something on the live link's control channel. */
+  tell(msg: ToHelper): void;
 }
 
 interface LinkSide extends HelperLink {
@@ -144,6 +136,7 @@ export function startFriendSession(o: FriendSessionOptions): FriendSession {
         mark(effect.allowed ? 'keyboard given to the helper' : 'keyboard taken by the friend');
         event('keyboard', { helperMayType: effect.allowed });
         tell({ t: 'keyboard', allowed: effect.allowed });
+        o.onKeyboard?.(effect.allowed);
         return repaint();
       case 'resize': return shell?.console.resize();
       case 'end': return finish(effect.reason, effect.detail, before);
@@ -234,7 +227,7 @@ export function startFriendSession(o: FriendSessionOptions): FriendSession {
     channel.on('data', (chunk: Buffer) => reader.push(chunk));
     tell({ t: 'keyboard', allowed: state.kind !== 'ended' && state.mayType });
     if (shell) tell({ t: 'size', ...shell.console.size() });
-    if (o.resumeSecret) tell({ t: 'resume', secret: o.resumeSecret.toString('hex') });
+    for (const m of o.greeting?.() ?? []) tell(m);
   }
 
   function drop(id: number) {
@@ -296,5 +289,7 @@ export function startFriendSession(o: FriendSessionOptions): FriendSession {
       return state;
     },
     stop: (reason) => feed({ type: 'stop', reason }),
+    hotkey: () => feed({ type: 'hotkey' }),
+    tell,
   };
 }

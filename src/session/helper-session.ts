@@ -6,7 +6,7 @@
 // helper's status line below it (helper-console.ts); what the friend's program says on the control
 // channel (the keyboard taken or given, notes, the pty's size) shows there, never in the output.
 import type { Duplex, Readable } from 'node:stream';
-import { cleanText, decodeToHelper, encode, LineReader, MAX_MESSAGE, type ToFriend } from '../net/control';
+import { cleanText, decodeToHelper, encode, LineReader, MAX_MESSAGE, type ToFriend, type ToHelper } from '../net/control';
 import { realClock, type Clock } from './clock';
 import { escapeState, scanEscape, type EscapeCommand } from './escape';
 import { startHelperConsole, type HelperTerminal } from './helper-console';
@@ -37,6 +37,8 @@ export interface HelperSessionOptions {
   drop?(link: number): void;
   /** The friend's program sent the session's resume secret (control.ts "resume"). */
   onResumeSecret?(secret: Buffer): void;
+  /** The friend shares the screen (a port and password), or stopped (control.ts "desktop"). */
+  onDesktop?(msg: Extract<ToHelper, { t: 'desktop' }>): void;
   /** The session is over; `link`: the live link then, to close once our last words are out. */
   onEnd(end: HelperEnd, link: number | null): void;
 }
@@ -50,6 +52,8 @@ export interface HelperSession {
   stop(reason: 'signal' | 'error'): void;
   /** The helper's terminal was resized. */
   resized(): void;
+  /** A line for the helper's status line (for a while). */
+  say(text: string): void;
 }
 
 const CTRL_C = 0x03;
@@ -243,6 +247,7 @@ export function startHelperSession(o: HelperSessionOptions): HelperSession {
         return;
       }
       if (d.msg.t === 'resume') return o.onResumeSecret?.(Buffer.from(d.msg.secret, 'hex'));
+      if (d.msg.t === 'desktop') return o.onDesktop?.(d.msg);
       if (d.msg.t === 'keyboard' && d.msg.allowed !== allowed) {
         allowed = d.msg.allowed;
         screen.say(allowed ? 'Your friend gave you the keyboard: you can type again.'
@@ -277,5 +282,6 @@ export function startHelperSession(o: HelperSessionOptions): HelperSession {
     },
     stop: (reason) => feed({ type: 'stop', reason }),
     resized: () => screen.resized(),
+    say: note,
   };
 }
