@@ -193,3 +193,56 @@ test('no graphical desktop, a Wayland one, or no x11vnc: the friend reads why, a
     });
   }
 });
+
+/** Where `small` (an RGB image) best appears in `big`, its top left corner within `reach` pixels
+ * of big's: the offset, and the share of small's pixels that match there, each colour within
+ * `tolerance` (a viewer may get the screen JPEG-compressed). */
+function findImage(big: Buffer, bw: number, small: Buffer, sw: number, reach = 64, tolerance = 32): { x: number; y: number; share: number } {
+  const sh = small.length / 3 / sw;
+  const bh = big.length / 3 / bw;
+  const near = (b: number, s: number) => Math.abs(big[b] - small[s]) <= tolerance && Math.abs(big[b + 1] - small[s + 1]) <= tolerance && Math.abs(big[b + 2] - small[s + 2]) <= tolerance;
+  const score = (x: number, y: number, every: number) => {
+    let same = 0;
+    let all = 0;
+    for (let r = 0; r < sh && y + r < bh; r += every)
+      for (let c = 0; c < sw && x + c < bw; c += every, all++) if (near(((y + r) * bw + x + c) * 3, (r * sw + c) * 3)) same++;
+    return all ? same / all : 0;
+  };
+  let best = { x: 0, y: 0, share: -1 };
+  for (let y = 0; y <= reach; y++) for (let x = 0; x <= reach; x++) {
+    const share = score(x, y, 7);
+    if (share > best.share) best = { x, y, share };
+  }
+  return { ...best, share: score(best.x, best.y, 1) };
+}
+
+test('on a helper\'s desktop, the helper\'s program opens the friend\'s screen in vncviewer', { skip: skip || (!have('vncviewer') && 'vncviewer (tigervnc-viewer) is installed by .ci/run'), timeout: 120_000 }, async (t) => {
+  const x = await startXvfb(t);
+  await showWindow(t, x, ['--text=The friend\'s desktop, seen by the helper']);
+  const mine = await startXvfb(t, { width: 1024, height: 768 });
+  const helper = side(t, 'helper', ['helper', '--port', '0'], { DISPLAY: mine.display, XAUTHORITY: mine.authFile });
+  const port = await listeningPort(helper);
+  const friend = side(t, 'friend', ['friend', `127.0.0.1:${port}`, '--desktop'], { DISPLAY: x.display, XAUTHORITY: x.authFile });
+  await confirmCode(friend, helper);
+  const shown = await until('the helper\'s viewer', () => helper.events().find((e) => e.event === 'desktop' && e.shared), 20_000);
+  assert.equal(shown.viewer, 'vncviewer');
+  await helper.waitFor('it opens in vncviewer');
+  const theirs = await settledScreen(x);
+  // The friend's whole screen (with the "End remote help" window) inside the viewer's window.
+  const found = await until('the friend\'s screen in the helper\'s viewer', () => {
+    const f = findImage(mine.screenshot(), mine.width, theirs, x.width);
+    return f.share >= 0.98 ? f : null;
+  }, 20_000).catch((e: Error) => {
+    const keep = process.env.REMOTE_HELP_KEEP_SCREENSHOTS;
+    if (keep) for (const [name, d] of [['helper', mine], ['friend', x]] as const)
+      fs.writeFileSync(path.join(keep, `${name}.ppm`), Buffer.concat([Buffer.from(`P6 ${d.width} ${d.height} 255\n`), d.screenshot()]));
+    throw new Error(`${e.message} (${JSON.stringify(findImage(mine.screenshot(), mine.width, theirs, x.width))})`);
+  });
+  assert.ok(found.share >= 0.98, JSON.stringify(found));
+  t.diagnostic(`the friend's screen at +${found.x}+${found.y} of the helper's, ${(found.share * 100).toFixed(2)}% of its pixels alike`);
+  if (process.env.REMOTE_HELP_KEEP_SCREENSHOTS) fs.writeFileSync(path.join(process.env.REMOTE_HELP_KEEP_SCREENSHOTS, 'helper-viewer.ppm'),
+    Buffer.concat([Buffer.from(`P6 ${mine.width} ${mine.height} 255\n`), mine.screenshot()]));
+  friend.write(HOTKEY);
+  await friend.exited;
+  await until('the viewer closed', () => spawnSync('pgrep', ['-f', `127.0.0.1::${String(shown.port)}`]).status !== 0, 10_000);
+});
