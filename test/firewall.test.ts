@@ -86,7 +86,7 @@ function side(t: TestContext, name: string, args: string[], ns: string): Side {
 
 async function session(t: TestContext, n: { helper: string; friend: string }) {
   const helper = side(t, 'helper', ['helper', '--port', '2222', '--open-firewall'], n.helper);
-  const opened = await helper.waitEvent('firewall');
+  const opened = await helper.waitEvent('firewall', 20_000);
   assert.ok(Array.isArray(opened.opened) && opened.opened.length > 0, `opened: ${JSON.stringify(opened)}`);
   const friend = side(t, 'friend', ['friend', '10.253.0.1', '--wait', '1'], n.friend);
   const { shellPid } = await confirmCode(friend, helper);
@@ -114,7 +114,7 @@ for (const kind of Object.keys(KINDS)) {
     await t.test('without --open-firewall: kept out, named, with what to do; nothing changed', async (st) => {
       const n = await namespaces(st, kind);
       const helper = side(st, 'helper', ['helper', '--port', '2222'], n.helper);
-      const ev = await helper.waitEvent('firewall');
+      const ev = await helper.waitEvent('firewall', 20_000);
       assert.ok(Array.isArray(ev.blocking) && ev.blocking.length > 0);
       if (kind === 'firewalld') assert.deepEqual(ev.blocking, ['firewalld']);
       await until('the advice', () => /keeps port 2222 closed, so your friend cannot connect\. Start again with --open-firewall/.test(helper.output().replace(/\s+/g, ' ')));
@@ -155,7 +155,7 @@ for (const kind of Object.keys(KINDS)) {
       assert.notEqual(ruleset(n.helper), n.before, 'a killed process could not remove its rule');
       if (kind === 'firewalld') assert.ok(fs.existsSync(firewalldRecord(s.helper.pid)), 'its record, firewalld\'s ports having no comment');
       const next = side(st, 'helper', ['helper', '--port', '2222'], n.helper);
-      await until('the stale rule swept', () => next.events().some((e) => e.event === 'firewall' && Number(e.swept) >= 1), 10_000);
+      await until('the stale rule swept', () => next.events().some((e) => e.event === 'firewall' && Number(e.swept) >= 1), 20_000);
       await settled(n.helper, n.before);
       assert.equal(fs.existsSync(firewalldRecord(s.helper.pid)), false, 'the record of the hole is gone with it');
       next.kill('SIGTERM');
