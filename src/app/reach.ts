@@ -24,7 +24,7 @@ function firewallForWaiting(o: { port: number; open: boolean; other: string; eve
   const swept = sweepStaleHoles();
   if (swept > 0) o.events.emit('firewall', { swept });
   if (!o.open) {
-    const found = blockers();
+    const found = blockers(o.port);
     if (found.length === 0) return { text: '', closedNote: null };
     o.events.emit('firewall', { blocking: found, port: o.port });
     return {

@@ -7,9 +7,12 @@
 //
 // Kinds: iptables (legacy and nf_tables back ends, IPv4 and IPv6; ufw is a front end to it, so
 // its rules are gone with the process too), native nftables (every input-hook chain whose policy
-// drops), and firewalld (`--add-port` with a timeout, removed at the end).
-import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+// drops), and firewalld: the port in its default zone at runtime (`--add-port` with a timeout of
+// a day, should all else fail), unless that zone has it open already. firewalld's ports carry no
+// comment, so the tag is a record in /run/remote-help, firewalld.PID, with the port, the zone and
+// the network namespace (the next start sweeps only its own namespace's).
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { processAlive, systemTool } from '../system';
 
 export interface Hole {
@@ -74,15 +77,45 @@ function nftChains(): NftChain[] {
 /** Native nftables input chains that drop by default (iptables-nft's own tables are iptables'). */
 const nftBlocking = () => nftChains().filter((c) => c.hook === 'input' && c.policy === 'drop' && !(c.name === 'INPUT' && (c.family === 'ip' || c.family === 'ip6')));
 
-const firewalld = () => {
+/** firewall-cmd's exit status (0: yes, or done; 1: no; more: firewalld does not run, or said
+ * no to the change) and what it printed; null without firewall-cmd, or without the D-Bus system
+ * bus that firewalld needs. Each call takes a while (a Python program that asks firewalld over
+ * D-Bus): as few as can be. */
+function firewallCmd(args: string[]): { status: number | null; out: string } | null {
   const cmd = systemTool('firewall-cmd');
-  return cmd && sh(cmd, ['--state'])?.trim() === 'running' ? cmd : null;
+  if (!cmd || !(process.env.DBUS_SYSTEM_BUS_ADDRESS || existsSync('/run/dbus/system_bus_socket'))) return null;
+  const r = spawnSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], timeout: 10_000 });
+  return { status: r.status, out: r.stdout ?? '' };
+}
+
+/** firewalld's default zone (where an interface that no zone claims is), when it runs. */
+function firewalldZone(): string | null {
+  const r = firewallCmd(['--get-default-zone']);
+  return r?.status === 0 && /^[\w-]+$/.test(r.out.trim()) ? r.out.trim() : null;
+}
+
+/** Whether firewalld lets TCP `port` in (in `zone`, or the default zone): null when it does not
+ * run. */
+function firewalldOpens(port: number, zone?: string): boolean | null {
+  const r = firewallCmd([...(zone ? [`--zone=${zone}`] : []), `--query-port=${port}/tcp`]);
+  return r?.status === 0 ? true : r?.status === 1 ? false : null;
+}
+
+const RECORDS = '/run/remote-help';
+/** Where a process that opened firewalld keeps its record (root only: /run is root's). */
+export const firewalldRecord = (pid: number) => `${RECORDS}/firewalld.${pid}`;
+const netns = () => {
+  try {
+    return readlinkSync('/proc/self/ns/net');
+  } catch {
+    return '';
+  }
 };
 
 /** The firewalls that would keep a connection to `port` out, in words; empty when none would. */
-export function blockers(): string[] {
+export function blockers(port: number): string[] {
   const kinds: string[] = [];
-  if (firewalld()) kinds.push('firewalld');
+  if (firewalldOpens(port) === false) kinds.push('firewalld');
   for (const f of iptablesFamilies()) if (iptablesBlocks(f.rules)) kinds.push(/ufw-/.test(f.rules) ? `ufw (${f.label})` : f.label);
   for (const c of nftBlocking()) kinds.push(`nftables (${c.family} ${c.table} ${c.name})`);
   return kinds;
@@ -106,10 +139,24 @@ export function openHole(port: number, pid = process.pid): Hole {
   const tag = `${TAG}${pid}`;
   const undo: (() => void)[] = [];
   const where: string[] = [];
-  const fwd = firewalld();
-  if (fwd && sh(fwd, [`--add-port=${port}/tcp`, '--timeout=24h']) !== null) {
-    where.push('firewalld');
-    undo.push(() => sh(fwd, [`--remove-port=${port}/tcp`]));
+  const zone = firewalldZone();
+  if (zone && firewalldOpens(port, zone) === false) {
+    // The record first: a process killed right after adding the port still leaves it.
+    const record = firewalldRecord(pid);
+    try {
+      mkdirSync(RECORDS, { recursive: true, mode: 0o700 });
+      writeFileSync(record, JSON.stringify({ port, zone, netns: netns() }), { mode: 0o600 });
+    } catch {
+      // not root: the timeout is all there is
+    }
+    const forget = () => rmSync(record, { force: true });
+    if (firewallCmd([`--zone=${zone}`, `--add-port=${port}/tcp`, '--timeout=24h'])?.status === 0) {
+      where.push('firewalld');
+      undo.push(() => {
+        firewallCmd([`--zone=${zone}`, `--remove-port=${port}/tcp`]);
+        forget();
+      });
+    } else forget();
   }
   for (const f of iptablesFamilies()) {
     if (!iptablesBlocks(f.rules)) continue;
@@ -137,13 +184,40 @@ export function openHole(port: number, pid = process.pid): Hole {
   };
 }
 
+const stalePid = (pid: number) => Number.isInteger(pid) && pid > 0 && pid !== process.pid && !processAlive(pid);
+
+/** Closes the firewalld ports that remote-help processes of this network namespace opened and
+ * left (their records say which), and removes those records. A firewalld that does not run has
+ * no runtime ports left: the records go. */
+function sweepFirewalld(): number {
+  let names: string[];
+  try {
+    names = readdirSync(RECORDS).filter((f) => /^firewalld\.\d+$/.test(f));
+  } catch {
+    return 0;
+  }
+  const here = netns();
+  const stale = names.flatMap((f) => {
+    if (!stalePid(Number(f.slice('firewalld.'.length)))) return [];
+    try {
+      const r = JSON.parse(safeRead(`${RECORDS}/${f}`)) as { port: number; zone: string; netns: string };
+      return r.netns === here && Number.isInteger(r.port) && /^[\w-]+$/.test(r.zone) ? [{ file: `${RECORDS}/${f}`, ...r }] : [];
+    } catch {
+      return [];
+    }
+  });
+  let removed = 0;
+  for (const r of stale) {
+    if (firewalldOpens(r.port, r.zone) && firewallCmd([`--zone=${r.zone}`, `--remove-port=${r.port}/tcp`])?.status === 0) removed++;
+    rmSync(r.file, { force: true });
+  }
+  return removed;
+}
+
 /** Removes the rules of remote-help processes that are gone (killed before they could). */
 export function sweepStaleHoles(): number {
-  let removed = 0;
-  const stale = (comment: string) => {
-    const pid = Number(comment.slice(TAG.length));
-    return Number.isInteger(pid) && pid > 0 && pid !== process.pid && !processAlive(pid);
-  };
+  let removed = sweepFirewalld();
+  const stale = (comment: string) => stalePid(Number(comment.slice(TAG.length)));
   for (const f of iptablesFamilies()) {
     for (const line of f.rules.split('\n')) {
       const m = /--comment "?(remote-help:\d+)"?/.exec(line);
