@@ -13,6 +13,8 @@ import { listTranscripts } from './app/transcripts';
 import { run, type Run } from './app/run';
 import { processTerminal } from './app/terminal';
 import { Teardown } from './teardown';
+import { loadPolicy } from './policy';
+import { withJournal } from './journal';
 import type { Role, Step } from './screens/wizard';
 
 const EXIT_HELP = `
@@ -26,7 +28,9 @@ Exit status:
   6  the connection was lost during the session
   7  the other side is not remote-help or broke the protocol
   8  cancelled before the session started
-  9  stopped by a signal (SIGHUP, SIGTERM, SIGINT)`;
+  9  stopped by a signal (SIGHUP, SIGTERM, SIGINT)
+ 10  this computer's policy (/etc/remote-help/policy.conf) does not allow it, cannot be
+     used, or ended the session at its time limit`;
 
 interface Common {
   plain?: boolean;
@@ -226,9 +230,11 @@ export function main(argv: string[]): void {
     leave(toHelpError(err), false);
   };
   const start = (o: StartOptions) => {
-    events = openEventLog(o.events);
+    const policy = loadPolicy(); // a policy that cannot be used stops everything here, said why
+    events = withJournal(openEventLog(o.events));
     const terminal = processTerminal();
-    const r = (running = run({ ...o, timeouts: DEFAULT_TIMEOUTS, events, terminal, teardown, memory: fileMemory() }));
+    const waitMs = Math.min(o.waitMs, policy.maxWaitMs ?? Infinity);
+    const r = (running = run({ ...o, waitMs, policy, timeouts: DEFAULT_TIMEOUTS, events, terminal, teardown, memory: fileMemory() }));
     for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(sig, () => r.stop(sig));
     r.done.then((ending) => leave(ending, true), unexpected);
   };

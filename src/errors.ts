@@ -13,6 +13,7 @@ export const EXIT = {
   protocol: 7, // the other side is not remote-help or broke the protocol
   cancelled: 8, // a person cancelled before the session started
   signal: 9, // ended by a signal (SIGHUP, SIGTERM, SIGINT)
+  policy: 10, // this computer's policy does not allow it, cannot be used, or ended the session
 } as const;
 
 export type ExitCode = keyof typeof EXIT;

@@ -36,3 +36,11 @@ export function userName(): string {
 }
 
 export const hostname = (): string => os.hostname();
+
+/** A helper program that must not outlive remote-help, even one killed with SIGKILL (x11vnc, the
+ * desktop's End window, a viewer): started through util-linux's setpriv with a parent-death
+ * signal where it is installed. Returns the file and arguments to spawn. */
+export function diesWithUs(file: string, args: string[], signal: 'TERM' | 'KILL' = 'TERM'): [string, string[]] {
+  const setpriv = systemTool('setpriv');
+  return setpriv ? [setpriv, ['--pdeathsig', signal, file, ...args]] : [file, args];
+}

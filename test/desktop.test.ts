@@ -21,8 +21,8 @@ const have = (tool: string) => spawnSync('sh', ['-c', `command -v ${tool}`]).sta
 const skip = (!['Xvfb', 'x11vnc', 'yad', 'xdotool'].every(have) && 'Xvfb, x11vnc, yad and xdotool are installed by .ci/run') ||
   (process.getuid?.() !== 0 && 'needs root (a mount namespace hides the desktop)') || false;
 const HOTKEY = '\x1b\x03';
-/** Runs the friend where there is no X server or no x11vnc (test/fixtures/hide-desktop.sh). */
-const HIDDEN = path.join(ROOT, 'test', 'fixtures', 'hide-desktop.sh');
+/** Runs the friend where there is no X server or no x11vnc (test/fixtures/private-mounts.sh). */
+const HIDDEN = path.join(ROOT, 'test', 'fixtures', 'private-mounts.sh');
 const CTRL_ALT_K = '\x1b\x0b';
 const flat = (s: Side) => s.output().replace(/\s+/g, ' ');
 
@@ -50,7 +50,7 @@ async function rfb(t: TestContext, port: number, password?: string): Promise<Rfb
   const socket = net.connect({ host: '127.0.0.1', port });
   socket.on('error', () => {});
   t.after(() => socket.destroy());
-  return rfbConnect(socket, { password });
+  return rfbConnect(socket, { password, cursorShape: true });
 }
 
 test('the desktop through the helper\'s port: a real RFB login, the display\'s size and name, and pixels that match a screenshot; nobody else on the friend\'s machine gets in', { skip, timeout: 120_000 }, async (t) => {
@@ -119,6 +119,7 @@ test('every ending stops the x11vnc remote-help started and leaves one it did no
     ['the hotkey', async (s) => s.friend.write(HOTKEY)],
     ['the helper\'s ~.', async (s) => s.helper.write('\r~.')],
     ['the helper lost past the window', async (s) => s.helper.kill('SIGKILL')],
+    ['the friend\'s program killed (SIGKILL)', async (s) => s.friend.kill('SIGKILL')],
     ['"End remote help" on the desktop', async () => {
       const win = await until('the End window', () => spawnSync('xdotool', ['search', '--name', '^remote-help$'], { env: x.env, encoding: 'utf8' }).stdout.trim().split('\n')[0], 10_000);
       const geo = execFileSync('xdotool', ['getwindowgeometry', '--shell', win], { env: x.env, encoding: 'utf8' });

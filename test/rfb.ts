@@ -1,7 +1,7 @@
 // A small RFB 3.8 client (the VNC protocol, RFC 6143) for tests: it logs in to a VNC server over
 // any byte stream, with VNC Authentication when given a password, reads the whole framebuffer in
-// Raw encoding as RGB, and sends pointer and key events. Every wait is bounded and fails with a
-// message that says what it was waiting for.
+// Raw encoding as RGB, and sends pointer and key events. Every wait a caller makes is bounded and
+// fails with a message that says what it was waiting for.
 //
 // What rfbConnect resolves with (RfbClient):
 //   version         the server's ProtocolVersion line without its newline, e.g. "RFB 003.008"
@@ -11,11 +11,17 @@
 //   name            the desktop name from ServerInit
 //   serverFormat    the server's own pixel format from ServerInit (the client asks for another)
 //   framebuffer()   asks for a full, non-incremental update and resolves with the whole screen as
-//                   RGB, 3 bytes a pixel, row by row (width × height × 3 bytes)
+//                   RGB, 3 bytes a pixel, row by row (width × height × 3 bytes), once updates that
+//                   came after the request have covered every pixel
 //   pointer(x, y, buttons)   a PointerEvent (buttons: bit 0 left, 1 middle, 2 right, ...)
 //   key(keysym, down)        a KeyEvent (an X keysym, e.g. 0x61 for "a", 0xff0d for Return)
-//   bells, cutTexts what else the server sent while updates were read (Bell, ServerCutText)
+//   bells, cutTexts what else the server sent: how many Bells, the texts of ServerCutText
 //   close()         ends the connection
+// Like a viewer, the client reads what the server sends all the time and keeps one incremental
+// update request outstanding: it asks for the next change as soon as an update has come. That
+// matters with x11vnc 0.9.16: after it had sent an update and no request was outstanding, it was
+// seen here to apply a click only about 5 s later (in most tries), and to leave its copy of the
+// screen unrefreshed for as long. A wait that times out leaves the connection as it was.
 // Login failures reject with RfbRefused, which carries the server's reason when it gave one.
 import type { Duplex } from 'node:stream';
 import { vncAuthResponse } from '../src/net/vncauth';
@@ -59,6 +65,9 @@ export interface RfbOptions {
   shared?: boolean;
   /** Bound on the whole login, from the first byte to ServerInit (default 10 s). */
   timeoutMs?: number;
+  /** Take the pointer's shape on its own (RichCursor), as real viewers do: the server then keeps
+   * the pointer out of the pixels it sends. */
+  cursorShape?: boolean;
 }
 
 /** The server turned the login down (no common security type, wrong password, ...). */
@@ -77,7 +86,7 @@ const OUR_FORMAT: PixelFormat = {
 };
 
 const ENCODING_RAW = 0;
-/** RichCursor pseudo-encoding: the cursor's pixels and mask, never drawn into the framebuffer. */
+/** RichCursor pseudo-encoding: the pointer's shape on its own, never drawn into the pixels. */
 const ENCODING_RICH_CURSOR = -239;
 
 /** Reads exact byte counts from a stream, each read bounded by a deadline. */
@@ -105,14 +114,15 @@ class Reader {
     });
   }
 
-  /** Resolves with the next `n` bytes; rejects when the deadline passes or the stream ends first. */
+  /** Resolves with the next `n` bytes; rejects when the deadline (Infinity: none) passes or the
+   * stream ends first. */
   async read(n: number, what: string, deadline: number): Promise<Buffer> {
     while (this.buffered < n) {
       if (this.gone) throw new Error(`${this.gone.message} while waiting for ${what}`);
       const left = deadline - Date.now();
       if (left <= 0) throw new Error(`timed out waiting for ${what} (have ${this.buffered} of ${n} bytes)`);
       await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, left);
+        const timer = Number.isFinite(left) ? setTimeout(resolve, left) : undefined;
         this.wake = () => {
           clearTimeout(timer);
           resolve();
@@ -216,9 +226,7 @@ export async function rfbConnect(stream: Duplex, o: RfbOptions = {}): Promise<Rf
     const width = init.readUInt16BE(0);
     const height = init.readUInt16BE(2);
     setPixelFormat(stream, OUR_FORMAT);
-    // The cursor's shape as a pseudo-rectangle of its own (RichCursor), so the server keeps the
-    // pointer out of the pixels it sends, as with a real viewer.
-    setEncodings(stream, [ENCODING_RAW, ENCODING_RICH_CURSOR]);
+    setEncodings(stream, o.cursorShape ? [ENCODING_RAW, ENCODING_RICH_CURSOR] : [ENCODING_RAW]);
     return session(stream, r, {
       version, securityTypes: security.types, securityUsed: security.used,
       width, height, name, serverFormat: parsePixelFormat(init.subarray(4, 20)),
@@ -243,14 +251,27 @@ function setEncodings(stream: Duplex, encodings: number[]) {
 
 type Known = Pick<RfbClient, 'version' | 'securityTypes' | 'securityUsed' | 'width' | 'height' | 'name' | 'serverFormat'>;
 
+interface Rect {
+  x: number;
+  y: number;
+  w: number;
+  h: number;
+}
+
+/** Someone waiting for updates: told of each one as it is applied, or of the end. */
+interface Waiter {
+  update(rects: Rect[]): void;
+  fail(e: Error): void;
+}
+
 function session(stream: Duplex, r: Reader, known: Known): RfbClient {
   const { width, height } = known;
   const rgb = Buffer.alloc(width * height * 3);
-  // One update read at a time: each framebuffer() waits for the one before it.
-  let queue: Promise<unknown> = Promise.resolve();
+  const waiters = new Set<Waiter>();
+  let failure: Error | null = null;
 
   /** Copies a Raw rectangle of our pixel format (B, G, R, unused) into the RGB framebuffer. */
-  function paintRaw(x: number, y: number, w: number, h: number, pixels: Buffer) {
+  function paintRaw({ x, y, w, h }: Rect, pixels: Buffer) {
     for (let row = 0; row < h; row++) {
       for (let col = 0; col < w; col++) {
         const s = (row * w + col) * 4;
@@ -262,48 +283,83 @@ function session(stream: Duplex, r: Reader, known: Known): RfbClient {
     }
   }
 
-  /** Reads one FramebufferUpdate's rectangles (its message type already read); marks what they covered. */
-  async function readUpdate(covered: Uint8Array, deadline: number) {
-    const head = await r.read(3, 'a FramebufferUpdate header', deadline);
-    const rects = head.readUInt16BE(1);
-    for (let i = 0; i < rects; i++) {
-      const rh = await r.read(12, `rectangle ${i + 1} of ${rects}`, deadline);
-      const [x, y, w, h] = [rh.readUInt16BE(0), rh.readUInt16BE(2), rh.readUInt16BE(4), rh.readUInt16BE(6)];
+  function request(incremental: boolean) {
+    const b = Buffer.alloc(10);
+    b[0] = 3; // FramebufferUpdateRequest for the whole screen: x = y = 0, width, height
+    b[1] = incremental ? 1 : 0;
+    b.writeUInt16BE(width, 6);
+    b.writeUInt16BE(height, 8);
+    stream.write(b);
+  }
+
+  /** Reads one FramebufferUpdate (its message type already read) into the framebuffer. */
+  async function readUpdate(): Promise<Rect[]> {
+    const head = await r.read(3, 'a FramebufferUpdate header', Infinity);
+    const count = head.readUInt16BE(1);
+    const rects: Rect[] = [];
+    for (let i = 0; i < count; i++) {
+      const rh = await r.read(12, `rectangle ${i + 1} of ${count}`, Infinity);
+      const rect = { x: rh.readUInt16BE(0), y: rh.readUInt16BE(2), w: rh.readUInt16BE(4), h: rh.readUInt16BE(6) };
       const encoding = rh.readInt32BE(8);
       if (encoding === ENCODING_RICH_CURSOR) {
-        await r.read(w * h * 4 + ((w + 7) >> 3) * h, 'the cursor\'s shape', deadline);
+        // The pointer's pixels (our format: 4 bytes each) and its bit mask, as a real viewer gets them.
+        await r.read(rect.w * rect.h * 4 + ((rect.w + 7) >> 3) * rect.h, 'the pointer\'s shape', Infinity);
         continue;
       }
       if (encoding !== ENCODING_RAW) throw new Error(`the server sent encoding ${encoding}; only Raw (0) was asked for`);
-      if (x + w > width || y + h > height) throw new Error(`rectangle ${w}x${h}+${x}+${y} lies outside the ${width}x${height} screen`);
-      paintRaw(x, y, w, h, await r.read(w * h * 4, `the pixels of a ${w}x${h} rectangle`, deadline));
-      for (let row = y; row < y + h; row++) covered.fill(1, row * width + x, row * width + x + w);
+      if (rect.x + rect.w > width || rect.y + rect.h > height) throw new Error(`rectangle ${JSON.stringify(rect)} lies outside the ${width}x${height} screen`);
+      paintRaw(rect, await r.read(rect.w * rect.h * 4, `the pixels of a ${rect.w}x${rect.h} rectangle`, Infinity));
+      rects.push(rect);
+    }
+    return rects;
+  }
+
+  /** Reads server messages for as long as the connection lasts. After each update it asks for the
+   * next change at once, as viewers do. */
+  async function readForever(): Promise<never> {
+    request(true);
+    for (;;) {
+      const type = await r.u8('a server message', Infinity);
+      if (type === 0) {
+        const rects = await readUpdate();
+        request(true);
+        for (const w of [...waiters]) w.update(rects);
+      } else if (type === 1) {
+        // SetColourMapEntries: padding, first colour, count, then 6 bytes a colour. Ours is true colour.
+        const head = await r.read(5, 'a SetColourMapEntries header', Infinity);
+        await r.read(head.readUInt16BE(3) * 6, 'colour map entries', Infinity);
+      } else if (type === 2) client.bells++;
+      else if (type === 3) {
+        await r.read(3, 'ServerCutText padding', Infinity);
+        client.cutTexts.push(await r.text('the server\'s cut text', Infinity));
+      } else throw new Error(`unknown server message type ${type}`);
     }
   }
 
-  /** Reads server messages until every pixel has come in a Raw rectangle since the request. */
-  async function fullUpdate(ms: number): Promise<Buffer> {
-    const deadline = Date.now() + ms;
-    const request = Buffer.alloc(10);
-    request[0] = 3; // FramebufferUpdateRequest, incremental = 0, x = y = 0
-    request.writeUInt16BE(width, 6);
-    request.writeUInt16BE(height, 8);
-    stream.write(request);
-    const covered = new Uint8Array(width * height);
-    while (covered.includes(0)) {
-      const type = await r.u8('a server message', deadline);
-      if (type === 0) await readUpdate(covered, deadline);
-      else if (type === 1) {
-        // SetColourMapEntries: padding, first colour, count, then 6 bytes a colour. Ours is true colour.
-        const head = await r.read(5, 'a SetColourMapEntries header', deadline);
-        await r.read(head.readUInt16BE(3) * 6, 'colour map entries', deadline);
-      } else if (type === 2) client.bells++;
-      else if (type === 3) {
-        await r.read(3, 'ServerCutText padding', deadline);
-        client.cutTexts.push(await r.text('the server\'s cut text', deadline));
-      } else throw new Error(`unknown server message type ${type}`);
-    }
-    return Buffer.from(rgb);
+  /** Waits, at most `ms`, until `done` (told of each update) returns a value. */
+  function waitFor<T>(what: string, ms: number, done: (rects: Rect[]) => T | undefined): Promise<T> {
+    if (failure) return Promise.reject(new Error(`the RFB connection is gone (${failure.message})`));
+    return new Promise<T>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        waiters.delete(waiter);
+        reject(new Error(`timed out after ${ms} ms waiting for ${what}`));
+      }, ms);
+      const waiter: Waiter = {
+        update(rects) {
+          const v = done(rects);
+          if (v === undefined) return;
+          clearTimeout(timer);
+          waiters.delete(waiter);
+          resolve(v);
+        },
+        fail(e) {
+          clearTimeout(timer);
+          waiters.delete(waiter);
+          reject(new Error(`${e.message} while waiting for ${what}`));
+        },
+      };
+      waiters.add(waiter);
+    });
   }
 
   const client: RfbClient = {
@@ -311,9 +367,13 @@ function session(stream: Duplex, r: Reader, known: Known): RfbClient {
     bells: 0,
     cutTexts: [],
     framebuffer(ms = 10_000) {
-      const next = queue.then(() => fullUpdate(ms));
-      queue = next.catch(() => {});
-      return next;
+      const covered = new Uint8Array(width * height);
+      const whole = waitFor('a full framebuffer update', ms, (rects) => {
+        for (const { x, y, w, h } of rects) for (let row = y; row < y + h; row++) covered.fill(1, row * width + x, row * width + x + w);
+        return covered.includes(0) ? undefined : Buffer.from(rgb);
+      });
+      request(false);
+      return whole;
     },
     pointer(x, y, buttons) {
       const b = Buffer.alloc(6);
@@ -334,5 +394,10 @@ function session(stream: Duplex, r: Reader, known: Known): RfbClient {
       stream.destroy();
     },
   };
+  readForever().catch((e: Error) => {
+    failure = e;
+    stream.destroy();
+    for (const w of [...waiters]) w.fail(e);
+  });
   return client;
 }

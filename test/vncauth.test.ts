@@ -1,12 +1,16 @@
 // VNC passwords checked against the real tools: the password file byte for byte against what
-// `x11vnc -storepasswd` writes, the challenge response against OpenSSL's own single DES.
+// `x11vnc -storepasswd` writes, the challenge response against OpenSSL's own single DES and
+// against a real x11vnc that accepts it (and refuses a wrong one).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as net from 'node:net';
 import * as path from 'node:path';
 import { freshVncPassword, vncAuthResponse, vncPasswdFile } from '../src/net/vncauth';
 import { tempDir } from './harness';
+import { RfbRefused, rfbConnect } from './rfb';
+import { startX11vnc, startXvfb } from './xdisplay';
 
 /** The 8 bytes `x11vnc -storepasswd PASS FILE` writes for a password. */
 function storepasswd(dir: string, password: string): Buffer {
@@ -40,12 +44,30 @@ test('the challenge response is single DES with the bit-reversed password as key
   assert.throws(() => vncAuthResponse('secret', Buffer.alloc(8)), /16 bytes/);
 });
 
-test('fresh passwords are 8 printable characters and differ', () => {
+test('fresh passwords are 8 letters and digits that do not look alike, and differ', () => {
   const seen = new Set<string>();
   for (let i = 0; i < 1000; i++) {
     const p = freshVncPassword();
-    assert.match(p, /^[\x21-\x7e]{8}$/);
+    assert.match(p, /^[A-HJ-NP-Za-km-np-z2-9]{8}$/);
     seen.add(p);
   }
   assert.equal(seen.size, 1000);
+});
+
+test('a real x11vnc takes the response for its password file and refuses another password', { timeout: 60_000 }, async (t) => {
+  const x = await startXvfb(t, { width: 320, height: 240 });
+  const dir = tempDir();
+  const password = freshVncPassword();
+  const passwordFile = path.join(dir, 'passwd');
+  fs.writeFileSync(passwordFile, vncPasswdFile(password));
+  const vnc = await startX11vnc(t, x, { passwordFile });
+  const login = (p: string) => rfbConnect(net.connect(vnc.port, '127.0.0.1'), { password: p });
+
+  const client = await login(password);
+  assert.equal(client.securityUsed, 2);
+  client.close();
+  await assert.rejects(login(`${password.slice(0, 7)}${password[7] === 'a' ? 'b' : 'a'}`), (e: unknown) =>
+    e instanceof RfbRefused && /password check failed/.test(e.reason));
+  // VNC reads only 8 characters: what follows them is not part of the password.
+  (await login(`${password}anything`)).close();
 });

@@ -20,7 +20,10 @@ export interface XDisplay {
   height: number;
   /** This process's environment with DISPLAY and XAUTHORITY for the display. */
   env: NodeJS.ProcessEnv;
-  /** The screen now, as RGB: 3 bytes a pixel, row by row (width × height × 3 bytes). */
+  /** The screen now, as RGB: 3 bytes a pixel, row by row (width × height × 3 bytes). This is
+   * Xvfb's framebuffer, so it has the X server's own pointer drawn in it, which X clients reading
+   * the screen (x11vnc) do not get. Seen here: no pointer on a fresh display, GTK's I-beam over a
+   * yad entry, the X-shaped root cursor once a window had shown a pointer. */
   screenshot(): Buffer;
   /** Stops Xvfb and removes its files (done by itself when the test ends). */
   stop(): Promise<void>;
@@ -30,7 +33,8 @@ export interface XDisplay {
 interface Started {
   child: ChildProcess;
   exited: Promise<void>;
-  /** What it wrote on stderr (the last 64 KiB). */
+  /** What it wrote on stdout and stderr (the last 64 KiB of each). */
+  stdout(): string;
   stderr(): string;
 }
 
@@ -42,11 +46,14 @@ process.on('exit', () => {
 function start(file: string, args: string[], env: NodeJS.ProcessEnv = process.env): Started {
   const child = spawn(file, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
   running.add(child);
+  let out = '';
   let err = '';
+  child.stdout!.on('data', (d) => {
+    out = (out + d).slice(-65536);
+  });
   child.stderr!.on('data', (d) => {
     err = (err + d).slice(-65536);
   });
-  child.stdout!.resume();
   const exited = new Promise<void>((resolve) => {
     child.once('exit', () => resolve());
     child.once('error', (e) => {
@@ -56,7 +63,15 @@ function start(file: string, args: string[], env: NodeJS.ProcessEnv = process.en
   }).then(() => {
     running.delete(child);
   });
-  return { child, exited, stderr: () => err };
+  return { child, exited, stdout: () => out, stderr: () => err };
+}
+
+// What runs on each display (yad, x11vnc): stopped before the display itself, whatever order the
+// test's after-hooks run in.
+const onDisplay = new WeakMap<XDisplay, Set<() => Promise<void>>>();
+
+function dependsOn(x: XDisplay, stop: () => Promise<void>) {
+  onDisplay.get(x)?.add(stop);
 }
 
 const hasExited = (c: ChildProcess) => c.exitCode !== null || c.signalCode !== null;
@@ -68,7 +83,6 @@ async function end(p: Started, ms = 3000): Promise<void> {
   const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), ms)));
   const how = await Promise.race([p.exited, late]);
   clearTimeout(timer);
-  if (process.env.XD_DEBUG) process.stderr.write(`end ${p.child.spawnfile} ${how}\n`);
   if (how === 'late') {
     p.child.kill('SIGKILL');
     await p.exited;
@@ -140,11 +154,14 @@ export async function startXvfb(t?: TestContext, o: { width?: number; height?: n
       display, authFile, width, height, env,
       screenshot: () => parseXwd(fs.readFileSync(fbFile)).rgb,
       stop: () =>
-        (stopped ??= end(xvfb).then(() => {
+        (stopped ??= (async () => {
+          await Promise.all([...(onDisplay.get(x) ?? [])].map((stop) => stop()));
+          await end(xvfb);
           removeLeftovers(n, xvfb.child.pid ?? -1);
           fs.rmSync(dir, { recursive: true, force: true });
-        })),
+        })()),
     };
+    onDisplay.set(x, new Set());
     t?.after(() => x.stop());
     return x;
   }
@@ -226,6 +243,10 @@ export async function settledScreen(x: XDisplay, quietMs = 300, ms = 10_000): Pr
 }
 
 export interface Window {
+  /** What yad printed (a dialog prints its answer when it is closed with OK). */
+  output(): string;
+  /** yad's exit code once it has exited by itself (OK is 0, Cancel 1), else null. */
+  exitCode(): number | null;
   stop(): Promise<void>;
 }
 
@@ -243,9 +264,12 @@ export async function showWindow(t: TestContext, x: XDisplay, yadArgs: string[])
   const yad = start('yad', ['--title=remote-help test', ...yadArgs], env);
   let stopped: Promise<void> | null = null;
   const w: Window = {
+    output: yad.stdout,
+    exitCode: () => yad.child.exitCode,
     stop: () => (stopped ??= end(yad).then(() => fs.rmSync(home, { recursive: true, force: true }))),
   };
   t.after(() => w.stop());
+  dependsOn(x, w.stop);
   await until(`a yad window on ${x.display}`, () => {
     if (hasExited(yad.child)) throw new Error(`yad exited: ${yad.stderr().trim()}`);
     return !uniform(x.screenshot());
@@ -271,16 +295,14 @@ export interface X11vnc {
  */
 export async function startX11vnc(t: TestContext, x: XDisplay, o: { passwordFile: string; viewOnly?: boolean; cursor?: boolean }): Promise<X11vnc> {
   const port = await reservePort(t);
-  const logFile = path.join(path.dirname(o.passwordFile), `x11vnc-${port}.log`);
+  const logDir = tempDir('remote-help-x11vnc-');
+  const logFile = path.join(logDir, 'x11vnc.log');
   const args = [
     '-display', x.display, '-auth', x.authFile, '-localhost', '-noipv6', '-rfbport', String(port),
     '-rfbauth', o.passwordFile, '-forever', '-shared', '-o', logFile,
     ...(o.cursor ? [] : ['-nocursor']), ...(o.viewOnly ? ['-viewonly'] : []),
-    ...(process.env.XV_EXTRA ? process.env.XV_EXTRA.split(' ') : []),
   ];
   const vnc = start('x11vnc', args);
-  let out = '';
-  vnc.child.stdout!.on('data', (d) => (out += d));
   const log = () => {
     try {
       return fs.readFileSync(logFile, 'utf8');
@@ -291,12 +313,13 @@ export async function startX11vnc(t: TestContext, x: XDisplay, o: { passwordFile
   let stopped: Promise<void> | null = null;
   const server: X11vnc = {
     port, pid: vnc.child.pid ?? -1, log,
-    stop: () => (stopped ??= end(vnc).then(() => fs.rmSync(logFile, { force: true }))),
+    stop: () => (stopped ??= end(vnc).then(() => fs.rmSync(logDir, { recursive: true, force: true }))),
   };
   t.after(() => server.stop());
+  dependsOn(x, server.stop);
   await until(`x11vnc on ${x.display} to listen on port ${port}`, () => {
     if (hasExited(vnc.child)) throw new Error(`x11vnc exited: ${(vnc.stderr() + log()).trim().slice(-2000)}`);
-    return out.includes(`PORT=${port}`);
+    return vnc.stdout().includes(`PORT=${port}`);
   });
   return server;
 }

@@ -43,18 +43,20 @@ export function friendDesktop(o: {
     why = text;
     o.tell({ t: 'desktop', port: null, text });
   };
+  let gone: Promise<void> = Promise.resolve();
   function stop(): string {
     stopped = true;
     closeWindow?.();
     closeWindow = null;
     if (!shared) return '';
-    shared.stop();
+    gone = shared.stop();
     shared = null;
     o.mark('desktop sharing ended');
     o.events.emit('desktop', { shared: false });
     return 'Your screen is no longer shared.';
   }
-  o.teardown.add('shared desktop', () => void stop());
+  // The teardown waits until x11vnc is gone.
+  o.teardown.add('shared desktop', () => (stop(), gone));
 
   return {
     port: () => shared?.port ?? null,

@@ -16,6 +16,7 @@ import { changedSince, describeLeftovers, jobPlaces, taggedProcesses } from '../
 import { spawnShell } from '../session/pty';
 import type { DesktopFound } from '../session/desktop';
 import { friendDesktop } from './friend-desktop';
+import { TURNED_OFF, type Policy } from '../policy';
 import { openTranscript, type Transcript } from '../session/transcript';
 import type { Teardown } from '../teardown';
 import type { Terminal } from './terminal';
@@ -31,6 +32,7 @@ const ENDINGS: Record<EndReason, Ending> = {
   'helper-left': { exit: 'ok', message: 'Your helper left the session.', next: AGAIN },
   'connection-lost': { exit: 'lost', message: 'The connection to your helper was lost.', next: 'Check the network, then ' + AGAIN.toLowerCase() },
   signal: { exit: 'signal', message: 'remote-help was stopped. The session is over.', next: AGAIN },
+  'time-limit': { exit: 'policy', message: 'The session reached the longest time this computer\'s administrator allows, so remote-help ended it.', next: AGAIN },
   error: { exit: 'internal', message: 'remote-help ran into a problem and ended the session.', next: AGAIN },
 };
 
@@ -64,6 +66,8 @@ export function runFriendSession(o: {
   /** The friend chose to share the screen too (step 5 or 6, --desktop), and what there is to share. */
   shareDesktop: boolean;
   desktop: DesktopFound;
+  /** What this computer's administrator allows: helpers only watching, the longest session. */
+  policy: Policy;
   reconnectWindowMs: number;
   onStarted(): void;
 }): FriendRun {
@@ -84,6 +88,7 @@ export function runFriendSession(o: {
     helperMayType: o.helperMayType,
     greeting: () => [{ t: 'resume', secret: resumeSecret.toString('hex') }, ...desktop.greeting()],
     onKeyboard: (allowed) => desktop.keyboard(allowed),
+    keyboardLocked: o.policy.helperMayType === 'no' ? `Helpers can only watch on this computer: typing is ${TURNED_OFF}.` : undefined,
     rules: { windowMs: o.reconnectWindowMs, firstShellMs: SHELL_WAIT_MS },
     start(size, term) {
       startedAt = Date.now();
@@ -105,6 +110,10 @@ export function runFriendSession(o: {
       o.events.emit('session-started', { helper: helperName, pid: pty.pid, pty: pty.via });
       o.terminal.onResize(() => session.friendResized());
       desktop.start();
+      if (o.policy.maxSessionMs !== null) {
+        const limit = setTimeout(() => session.stop('time-limit'), o.policy.maxSessionMs);
+        o.teardown.add('session time limit', () => clearTimeout(limit));
+      }
       return { pty, record: transcript };
     },
     seek: (until) => o.sup.seek(until),
@@ -199,7 +208,7 @@ export function runFriendSession(o: {
     o.events.emit('session-ended', { reason, detail, message: ENDINGS[reason].message });
     const unshared = desktop.stop(); // marked in the transcript before it closes
     transcript?.close(reason);
-    const goodbye = reason === 'hotkey' ? GOODBYE.hotkey : reason === 'signal' ? GOODBYE.signal : reason === 'error' ? GOODBYE.error : null;
+    const goodbye = reason === 'hotkey' || reason === 'signal' || reason === 'error' || reason === 'time-limit' ? GOODBYE[reason] : null;
     const s = link === null ? undefined : served.get(link);
     if (s?.shell && !s.shell.destroyed) {
       try {

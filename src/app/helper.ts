@@ -25,6 +25,8 @@ export function describeHelperEnd(end: HelperEnd): Ending {
       return { exit: 'lost', message: 'The friend\'s remote-help was stopped.', next: AGAIN };
     case 'error':
       return { exit: 'lost', message: 'The friend\'s remote-help ran into a problem.', next: AGAIN };
+    case 'time-limit':
+      return { exit: 'policy', message: 'The session reached the longest time the friend\'s computer allows (its administrator\'s policy).', next: AGAIN };
     default:
       return { exit: 'ok', message: 'The shell on your friend\'s computer ended.', next: AGAIN };
   }

@@ -2,7 +2,6 @@
 // carries out its effects (connect, confirm, abort, exit), then hands over to the session.
 import type { Teardown } from '../teardown';
 import { hostname, userName } from '../system';
-import { desktopOffer, findDesktop } from '../session/desktop';
 import { formatDuration } from '../duration';
 import { HelpError, toHelpError, type Ending } from '../errors';
 import type { EventLog } from '../events';
@@ -15,13 +14,14 @@ import { handshakeUntil, type Identity, type Timeouts, type Verifying } from '..
 import { fullUI } from '../screens/full';
 import { plainUI, type WizardUI } from '../screens/plain';
 import { clockText, type ViewContext } from '../screens/view';
-import { dials, initialState, step, type Effect, type Role, type Step, type WizardEvent, type WizardState } from '../screens/wizard';
+import { dials, step, type Effect, type Role, type Step, type WizardEvent, type WizardState } from '../screens/wizard';
 import { networkOnRequest } from './reach';
 import { wayFor, whenListening } from './meet';
+import { policed, refusedStart, refusedTranscript, startState } from './choices';
+import type { Policy } from '../policy';
 import { runFriendSession } from './friend';
 import { runHelperSession } from './helper';
 import type { Memory } from './memory';
-
 import type { Terminal } from './terminal';
 
 export interface RunOptions {
@@ -46,6 +46,8 @@ export interface RunOptions {
    * (--open-firewall, --map-port; step 3 can change both). */
   openFirewall: boolean;
   mapPort: boolean;
+  /** What this computer's administrator allows (policy.ts). */
+  policy: Policy;
   timeouts: Timeouts;
   events: EventLog;
   terminal: Terminal;
@@ -73,11 +75,8 @@ export function run(o: RunOptions): Run {
   const friendDials = o.role !== 'helper' && !o.reverse;
   const address = o.address || (friendDials ? o.memory.lastHelper() : '');
   const memoryNote = friendDials ? o.memory.note() : null;
-  const desktop = o.role === 'helper' ? null : findDesktop();
-  const offer = desktop ? desktopOffer(desktop) : { available: false, note: null };
-  let state: WizardState = { ...initialState({ role: o.role, reverse: o.reverse, address, port: o.port, via: o.via, word: o.word, shareDesktop: o.shareDesktop,
-    desktopAvailable: offer.available,
-    desktopNote: offer.note ?? (o.shareDesktop && desktop?.kind === 'none' ? desktop.why : null), helperMayType: o.helperMayType, openFirewall: o.openFirewall, mapPort: o.mapPort }), step: o.startStep,
+  const { state: first, desktop } = startState({ ...o, address }, o.policy);
+  let state: WizardState = { ...first, step: o.startStep,
     wordNeeded: o.address.includes('@') && !o.word };
   let listeningPort: number | null = null;
   let waitStartedAt = Date.now();
@@ -116,6 +115,7 @@ export function run(o: RunOptions): Run {
   }
 
   function dispatch(e: WizardEvent) {
+    e = policed(e, state, o.policy);
     if (e.type === 'ended' && closedNotes.length) e = { ...e, ending: { ...e.ending, message: [e.ending.message, ...closedNotes].join(' ') } };
     if (e.type === 'codeTyped' && !e.invalid) o.events.emit('code-checked', { matches: e.matches });
     const r = step(state, e);
@@ -180,6 +180,7 @@ export function run(o: RunOptions): Run {
     const activity = (text: string) => gen === connectGen && dispatch({ type: 'activity', text });
     retryText = '';
     try {
+      if (role === 'friend') refusedTranscript(o.policy, true);
       const way = wayFor(state);
       const me: Identity = { role, key: freshKey(), user: userName(), host: hostname(), caps: 0 };
       const sup = new LinkSupervisor({ way, events: o.events, teardown: o.teardown });
@@ -231,7 +232,7 @@ export function run(o: RunOptions): Run {
       let ended: Promise<Ending>;
       if (role === 'friend') {
         const f = runFriendSession({ ...common, hostKey: me.key.privateKey, helperMayType: state.helperMayType, shareDesktop: state.shareDesktop,
-          desktop: desktop ?? { kind: 'none', why: '' } });
+          desktop, policy: o.policy });
         stopSession = (why) => f.stop(why);
         ended = f.ended;
       } else {
@@ -273,7 +274,9 @@ export function run(o: RunOptions): Run {
     ? fullUI({ ...tty, term: o.terminal.term, utf8: o.terminal.utf8, context, dispatch, log: (text) => o.events.emit('log', { text }) })
     : plainUI({ input: o.terminal.input, output: o.terminal.output, context, dispatch });
   ui.render(state);
-  if (state.step === 4) perform({ type: 'connect' });
+  const refused = refusedStart(o, o.policy);
+  if (refused) dispatch({ type: 'ended', ending: refused });
+  else if (state.step === 4) perform({ type: 'connect' });
 
   return {
     done,

@@ -11,7 +11,7 @@ import type { EventLog } from '../events';
 import type { ToHelper } from '../net/control';
 import { listen } from '../net/tcp';
 import { vncPasswdFile } from '../net/vncauth';
-import { systemTool } from '../system';
+import { diesWithUs, systemTool } from '../system';
 import type { Teardown } from '../teardown';
 
 /** Viewers that take a password file (TigerVNC's and TightVNC's vncviewer). */
@@ -50,7 +50,7 @@ export function helperDesktop(o: {
     const viewerName = process.env.DISPLAY ? VIEWERS.find((v) => systemTool(v)) : undefined;
     let viewer: ChildProcess | null = null;
     if (viewerName) {
-      viewer = spawn(systemTool(viewerName)!, ['-passwd', passwd, `127.0.0.1::${local.port}`], { stdio: 'ignore' });
+      viewer = spawn(...diesWithUs(systemTool(viewerName)!, ['-passwd', passwd, `127.0.0.1::${local.port}`]), { stdio: 'ignore' });
       viewer.on('error', () => {});
     }
     open = {

@@ -7,6 +7,7 @@ export const GOODBYE = {
   hotkey: 'remote-help: the friend ended the session',
   signal: 'remote-help: the friend\'s program was stopped',
   error: 'remote-help: the friend\'s program ran into a problem',
+  'time-limit': 'remote-help: the session reached the friend\'s computer\'s time limit',
 } as const;
 
 export type GoodbyeKind = keyof typeof GOODBYE;

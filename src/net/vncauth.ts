@@ -47,13 +47,15 @@ export function vncPasswdFile(password: string): Buffer {
   return vncDes(PASSWD_FILE_KEY, passwordBlock(password));
 }
 
-// Printable ASCII without the space: a password of these survives any file, log or command line
-// untouched, and 8 of them (VNC reads no more) give 8 × log2(94) ≈ 52 bits.
-const PRINTABLE = Array.from({ length: 0x7e - 0x21 + 1 }, (_, i) => String.fromCharCode(0x21 + i)).join('');
+// Letters and digits, without the ones that look alike (I, l, O, o, 0, 1): a password of these
+// survives any file (x11vnc's -passwdfile reads a line of text, where "#" could start a comment),
+// log or command line untouched, and a helper can type it from the status line; 8 of them (VNC
+// reads no more) give 8 × log2(56) ≈ 46 bits.
+const SYMBOLS = 'ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnpqrstuvwxyz23456789';
 
-/** A new random password of 8 printable characters, each drawn uniformly. */
+/** A new random password of 8 letters and digits, each drawn uniformly. */
 export function freshVncPassword(): string {
   let s = '';
-  for (let i = 0; i < 8; i++) s += PRINTABLE[randomInt(PRINTABLE.length)];
+  for (let i = 0; i < 8; i++) s += SYMBOLS[randomInt(SYMBOLS.length)];
   return s;
 }

@@ -3,6 +3,7 @@
 import { formatDuration } from '../duration';
 import { codeWords } from '../net/sas';
 import { bigText } from './bigfont';
+import { TURNED_OFF } from '../policy';
 import { dials, type WizardState } from './wizard';
 
 export interface Screen {
@@ -59,6 +60,7 @@ export function screenFor(s: WizardState, ctx: ViewContext): Screen {
           'They will be able to type commands on this computer, and you will see everything.',
           '',
           'WARNING: only accept help from someone you trust and are talking to right now.',
+          ...(s.off.typing ? [`On this computer helpers can only watch: typing is ${TURNED_OFF}.`] : []),
           '',
           'You can end the session at any time with Ctrl-Alt-C or F12.',
         ],
@@ -112,7 +114,7 @@ function details(s: WizardState, ctx: ViewContext, problem: string[]): Screen {
     ? `Reverse connection: ON (the ${s.role === 'friend' ? 'helper connects to you' : 'helper connects to the friend'}).`
     : `Reverse connection: off (turn on if the ${s.role === 'friend' ? 'helper' : 'friend'} cannot accept connections).`;
   const firewall = dials(s) ? 'Firewall: nothing to open on this side (it connects out).'
-    : s.openFirewall ? 'Open the firewall port for me: ON, for this session only (f: turn off).'
+    : s.off.firewall ? `Open the firewall port for me: ${TURNED_OFF}.` : s.openFirewall ? 'Open the firewall port for me: ON, for this session only (f: turn off).'
       : 'Open the firewall port for me: off (f: turn on if a firewall blocks it).';
   if (dials(s) && s.wordNeeded) {
     return {
@@ -159,7 +161,7 @@ function details(s: WizardState, ctx: ViewContext, problem: string[]): Screen {
       keys: 'Enter: done   Esc: back   Ctrl-C: quit',
     };
   }
-  const meet = s.role !== 'helper' || s.reverse ? []
+  const meet = s.role !== 'helper' || s.reverse ? [] : s.off.meeting ? [`Meet at a server: ${TURNED_OFF}.`]
     : [s.via ? `Meet at a server: ${s.via} (s: change or turn off).` : 'Meet at a server: off (s: if neither of you can accept connections).'];
   if (s.via) {
     return {
@@ -185,7 +187,7 @@ function details(s: WizardState, ctx: ViewContext, problem: string[]): Screen {
       '',
       reverseLine,
       firewall,
-      s.mapPort ? 'Ask my router to forward the port: ON, for this session only (m: turn off).'
+      s.off.mapPort ? `Ask my router to forward the port: ${TURNED_OFF}.` : s.mapPort ? 'Ask my router to forward the port: ON, for this session only (m: turn off).'
         : `Ask my router to forward the port: off (m: turn on${allPrivate && ctx.addresses.length > 0 ? ': these addresses are private' : ''}).`,
       ...meet,
       ...problem,
@@ -201,6 +203,7 @@ function desktopLine(s: WizardState): string[] {
 }
 
 function typingLine(s: WizardState): string {
+  if (s.off.typing) return `Your helper will only watch: typing is ${TURNED_OFF}.`;
   return s.helperMayType
     ? 'Your helper will be able to type. Press v to let them only watch.'
     : 'Your helper will only watch. Press v to let them type.';

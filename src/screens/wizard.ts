@@ -50,8 +50,18 @@ export interface WizardState {
   shareDesktop: boolean;
   desktopAvailable: boolean;
   desktopNote: string | null;
+  /** What this computer's administrator turned off (policy.ts): the screens say so, and the
+   * choice does nothing. `typing`: helpers only watch. */
+  off: Off;
   /** Set once, when everything is over: why, what next, and the exit status. */
   ended: Ending | null;
+}
+
+export interface Off {
+  typing: boolean;
+  firewall: boolean;
+  mapPort: boolean;
+  meeting: boolean;
 }
 
 export type WizardEvent =
@@ -99,7 +109,8 @@ export type Effect =
 /** After this many wrong codes the helper's side stops: guessing is what a man in the middle does. */
 export const MAX_MISMATCHES = 3;
 
-export function initialState(o: Partial<Pick<WizardState, 'role' | 'reverse' | 'address' | 'port' | 'via' | 'word' | 'helperMayType' | 'openFirewall' | 'mapPort' | 'shareDesktop' | 'desktopAvailable' | 'desktopNote'>> = {}): WizardState {
+export function initialState(o: Partial<Pick<WizardState, 'role' | 'reverse' | 'address' | 'port' | 'via' | 'word' | 'helperMayType' | 'openFirewall' | 'mapPort' | 'shareDesktop' | 'desktopAvailable' | 'desktopNote' | 'off'>> = {}): WizardState {
+  const off = o.off ?? { typing: false, firewall: false, mapPort: false, meeting: false };
   return {
     step: 1,
     role: o.role ?? null,
@@ -113,8 +124,8 @@ export function initialState(o: Partial<Pick<WizardState, 'role' | 'reverse' | '
     problem: null,
     activity: '',
     networkOffer: false,
-    openFirewall: o.openFirewall ?? false,
-    mapPort: o.mapPort ?? false,
+    openFirewall: (o.openFirewall ?? false) && !off.firewall,
+    mapPort: (o.mapPort ?? false) && !off.mapPort,
     code: null,
     peer: null,
     others: [],
@@ -122,10 +133,11 @@ export function initialState(o: Partial<Pick<WizardState, 'role' | 'reverse' | '
     mismatches: 0,
     localConfirmed: false,
     peerConfirmed: false,
-    helperMayType: o.helperMayType ?? true,
+    helperMayType: (o.helperMayType ?? true) && !off.typing,
     shareDesktop: (o.shareDesktop ?? false) && (o.desktopAvailable ?? false),
     desktopAvailable: o.desktopAvailable ?? false,
     desktopNote: o.desktopNote ?? null,
+    off,
     ended: null,
   };
 }
@@ -187,11 +199,11 @@ export function step(s: WizardState, e: WizardEvent): Result {
       if (e.type === 'connectFailed') return go(s, { step: 3, activity: '', problem: { message: e.message, next: e.next } });
       return same(s);
     case 5:
-      if (e.type === 'toggleTyping' && s.role === 'friend') return go(s, { helperMayType: !s.helperMayType });
+      if (e.type === 'toggleTyping' && s.role === 'friend' && !s.off.typing) return go(s, { helperMayType: !s.helperMayType });
       if (e.type === 'toggleDesktop' && s.role === 'friend' && s.desktopAvailable) return go(s, { shareDesktop: !s.shareDesktop });
       return verify(s, e);
     case 6:
-      if (e.type === 'toggleTyping' && s.role === 'friend') return go(s, { helperMayType: !s.helperMayType });
+      if (e.type === 'toggleTyping' && s.role === 'friend' && !s.off.typing) return go(s, { helperMayType: !s.helperMayType });
       if (e.type === 'toggleDesktop' && s.role === 'friend' && s.desktopAvailable) return go(s, { shareDesktop: !s.shareDesktop });
       if (e.type === 'sessionStarted') return go(s, { step: 7 });
       return same(s);
@@ -213,12 +225,12 @@ function details(s: WizardState, e: WizardEvent): Result {
     if (e.problem) return go(s, { problem: { message: e.problem, next: 'Type it as you would to ssh, or nothing to meet directly.' } });
     return go(s, { via: e.text, viaEditing: false, problem: null });
   }
-  if (e.type === 'editVia' && s.role === 'helper' && !s.reverse) return go(s, { viaEditing: true, problem: null });
+  if (e.type === 'editVia' && s.role === 'helper' && !s.reverse && !s.off.meeting) return go(s, { viaEditing: true, problem: null });
   if (e.type === 'back') return go(s, { step: 2, problem: null });
   if (e.type === 'toggleReverse' && s.via) return same(s); // both connect out to the server
   if (e.type === 'toggleReverse') return go(s, { reverse: !s.reverse, problem: null });
-  if (e.type === 'toggleFirewall' && !dials(s)) return go(s, { openFirewall: !s.openFirewall });
-  if (e.type === 'toggleMapPort' && !dials(s)) return go(s, { mapPort: !s.mapPort });
+  if (e.type === 'toggleFirewall' && !dials(s) && !s.off.firewall) return go(s, { openFirewall: !s.openFirewall });
+  if (e.type === 'toggleMapPort' && !dials(s) && !s.off.mapPort) return go(s, { mapPort: !s.mapPort });
   if (e.type === 'setAddress') {
     // A bad address is not kept: "Last time" must only ever offer one that could be used.
     if (e.problem) return go(s, { problem: { message: e.problem, next: 'Check the address and type it again.' } });

@@ -10,8 +10,8 @@ import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { freshVncPassword, vncPasswdFile } from '../net/vncauth';
-import { systemTool } from '../system';
+import { freshVncPassword } from '../net/vncauth';
+import { diesWithUs, systemTool } from '../system';
 
 export type DesktopFound =
   | { kind: 'x11'; display: string; auth: string | null }
@@ -93,7 +93,8 @@ export interface SharedDesktop {
   viewOnly(on: boolean): void;
   /** The desktop stopped by itself (x11vnc exited): `why` in plain words. */
   onStopped(cb: (why: string) => void): void;
-  stop(): void;
+  /** Stops x11vnc: SIGTERM, then SIGKILL after 2 s; resolves once it is gone. */
+  stop(): Promise<void>;
 }
 
 /** A free port on loopback, for x11vnc to take at once. */
@@ -129,26 +130,31 @@ export async function shareDesktop(d: Extract<DesktopFound, { kind: 'x11' }>, o:
   const x11vnc = systemTool('x11vnc');
   if (!x11vnc) return 'x11vnc is not installed, so the screen cannot be shared (Debian: apt-get install x11vnc). The shell is shared.';
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'remote-help-desktop-'));
+  // Letters and digits only (vncauth.ts): nothing x11vnc could read as anything but the password.
+  // x11vnc reads it at the start and removes it ("rm:"), and keeps the password in memory only,
+  // so nothing of it is left on disk, even if remote-help is killed.
   const password = freshVncPassword();
-  // In VNC's own password file format (no line of text x11vnc could take for a comment), in a
-  // folder only this user can read; x11vnc reads it at each connection, so it stays until the end.
   const passwd = path.join(dir, 'passwd');
-  fs.writeFileSync(passwd, vncPasswdFile(password), { mode: 0o600 });
+  fs.writeFileSync(passwd, `${password}\n`, { mode: 0o600 });
   const port = await freePort();
   const env = { ...process.env, ...(d.auth ? { XAUTHORITY: d.auth } : {}) };
   const args = ['-display', d.display, ...(d.auth ? ['-auth', d.auth] : []), '-localhost', '-rfbport', String(port),
-    '-rfbauth', passwd, '-forever', '-quiet', '-nopw', '-noxdamage', '-o', path.join(dir, 'x11vnc.log'),
+    '-passwdfile', `rm:${passwd}`, '-forever', '-quiet', '-nopw', '-noxdamage',
     ...(o.viewOnly ? ['-viewonly'] : [])];
-  const child = spawn(x11vnc, args, { env, stdio: 'ignore', detached: false });
+  // KILL: an x11vnc whose display has gone away can ignore SIGTERM.
+  const child = spawn(...diesWithUs(x11vnc, args, 'KILL'), { env, stdio: ['ignore', 'ignore', 'pipe'] });
+  let said = '';
+  child.stderr!.on('data', (b: Buffer) => (said = (said + b.toString()).slice(-4096)));
   const cleanup = () => fs.rmSync(dir, { recursive: true, force: true });
   const stopped: ((why: string) => void)[] = [];
   let stopping = false;
   child.on('exit', () => {
     if (!stopping) for (const cb of stopped) cb('The screen sharing stopped by itself (x11vnc ended).');
-    cleanup();
   });
-  if (!(await answers(port, 10_000, child))) {
-    const log = readText(path.join(dir, 'x11vnc.log')).split('\n').filter((l) => /error|cannot|unable|fail/i.test(l)).slice(-1)[0]?.trim();
+  const up = await answers(port, 10_000, child);
+  cleanup();
+  if (!up) {
+    const log = said.split('\n').filter((l) => /error|cannot|unable|fail/i.test(l)).slice(-1)[0]?.trim();
     stopping = true;
     child.kill('SIGKILL');
     return `The screen could not be shared: x11vnc did not start on ${d.display}${log ? ` (${log.slice(0, 120)})` : ''}. The shell is shared.`;
@@ -162,10 +168,13 @@ export async function shareDesktop(d: Extract<DesktopFound, { kind: 'x11' }>, o:
     viewOnly: (on) => void remote(on ? 'viewonly' : 'noviewonly'),
     onStopped: (cb) => void stopped.push(cb),
     stop() {
-      if (stopping) return;
       stopping = true;
-      child.kill('SIGTERM');
-      setTimeout(() => child.exitCode === null && child.kill('SIGKILL'), 2000).unref();
+      if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+      return new Promise<void>((resolve) => {
+        const kill = setTimeout(() => child.kill('SIGKILL'), 2000);
+        child.once('exit', () => (clearTimeout(kill), resolve()));
+        child.kill('SIGTERM');
+      });
     },
   };
 }
@@ -186,7 +195,7 @@ export function endControl(d: Extract<DesktopFound, { kind: 'x11' }>, helperName
     : zenity ? [zenity, [`--display=${d.display}`, '--info', '--title=remote-help', `--text=${text}`, '--ok-label=End remote help', '--no-wrap']]
       : [null, []];
   if (!file) return 'There is no "End" window on the desktop (neither yad nor zenity is installed): end it with Ctrl-Alt-C in the terminal.';
-  const child = spawn(file, args as string[], { env: { ...process.env, DISPLAY: d.display, ...(d.auth ? { XAUTHORITY: d.auth } : {}) }, stdio: 'ignore' });
+  const child = spawn(...diesWithUs(file, args as string[]), { env: { ...process.env, DISPLAY: d.display, ...(d.auth ? { XAUTHORITY: d.auth } : {}) }, stdio: 'ignore' });
   let closing = false;
   child.on('error', () => {});
   // The button (0) or the window closed (yad's 252) end it; a window that could not open does not.

@@ -14,7 +14,7 @@
 // A link is a number the link supervisor gives each connection; events about a link that is not
 // the current one (an old link closing after a new one took over) change nothing.
 
-export type EndReason = 'hotkey' | 'shell-exited' | 'helper-left' | 'connection-lost' | 'signal' | 'error';
+export type EndReason = 'hotkey' | 'shell-exited' | 'helper-left' | 'connection-lost' | 'signal' | 'error' | 'time-limit';
 export type FriendTimer = 'firstShell' | 'window';
 
 export type FriendState =
@@ -40,7 +40,7 @@ export type FriendEvent =
   /** Ctrl-Alt-C or F12. */
   | { type: 'hotkey' }
   | { type: 'shellExited'; status: number }
-  | { type: 'stop'; reason: 'signal' | 'error' }
+  | { type: 'stop'; reason: 'signal' | 'error' | 'time-limit' }
   | { type: 'timer'; timer: FriendTimer };
 
 export type FriendEffect =
@@ -85,6 +85,7 @@ export function initialFriend(mayType: boolean, rules: FriendRules): Step {
 }
 
 const stay = (state: FriendState): Step => ({ state, effects: [] });
+const STOPPED = { signal: 'remote-help was stopped.', error: 'remote-help ran into a problem.', 'time-limit': 'The session reached its time limit.' };
 const end = (reason: EndReason, detail: string, before: FriendEffect[] = []): Step =>
   ({ state: { kind: 'ended', reason }, effects: [...before, { type: 'end', reason, detail }] });
 
@@ -97,7 +98,7 @@ export function stepFriend(s: FriendState, e: FriendEvent, rules: FriendRules): 
     case 'shellExited':
       return end('shell-exited', `The shell ended (exit status ${e.status}).`);
     case 'stop':
-      return end(e.reason, e.reason === 'signal' ? 'remote-help was stopped.' : 'remote-help ran into a problem.');
+      return end(e.reason, STOPPED[e.reason]);
     case 'toggleKeyboard':
       return { state: { ...s, mayType: !s.mayType }, effects: [{ type: 'keyboard', allowed: !s.mayType }] };
   }

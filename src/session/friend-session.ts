@@ -32,6 +32,8 @@ export interface FriendSessionOptions {
   greeting?(): ToHelper[];
   /** The keyboard was given to the helper or taken (the shared desktop follows). */
   onKeyboard?(allowed: boolean): void;
+  /** Helpers only watch here (the policy): Ctrl-Alt-K says this instead of giving the keyboard. */
+  keyboardLocked?: string;
   /** Starts the shared pty at the first shell, and what records the session. */
   start(size: TermSize, term: string | null): { pty: Pty; record: SessionRecord | null };
   /** Most a slow helper may hold of output before it gets a fresh screen instead. */
@@ -60,8 +62,8 @@ export interface FriendSession {
   friendResized(): void;
   helperResized(link: number, size: TermSize): void;
   readonly state: FriendState;
-  /** Ends it from outside: a signal, or an unexpected error. */
-  stop(reason: 'signal' | 'error'): void;
+  /** Ends it from outside: a signal, an unexpected error, the policy's time limit. */
+  stop(reason: 'signal' | 'error' | 'time-limit'): void;
   /** The friend ended it another way than the hotkey (the desktop's "End" window): the same. */
   hotkey(): void;
   /** Tells the helper's program something on the live link's control channel. */
@@ -153,7 +155,7 @@ export function startFriendSession(o: FriendSessionOptions): FriendSession {
       clock,
       helperSize: () => (state.kind === 'live' ? (links.get(state.link)?.size ?? null) : null),
       status: (width, notice) => statusText({ presence: presence(), notice, utf8: o.friend.utf8, width }),
-      onKeyboardToggle: () => feed({ type: 'toggleKeyboard' }),
+      onKeyboardToggle: () => (o.keyboardLocked ? say(o.keyboardLocked) : feed({ type: 'toggleKeyboard' })),
       onHotkey: () => feed({ type: 'hotkey' }),
       onResized: (size) => {
         record?.resize(size);
