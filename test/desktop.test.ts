@@ -172,11 +172,14 @@ test('while the desktop is shared, the friend\'s SSH server forwards to x11vnc\'
   await friend.exited;
 });
 
-test('no graphical desktop, a Wayland one, or no x11vnc: the friend reads why, and the shell is shared', { skip, timeout: 120_000 }, async (t) => {
+test('no graphical desktop, a Wayland one, no x11vnc, or a policy against it: the friend reads why, and the shell is shared', { skip, timeout: 120_000 }, async (t) => {
+  const policy = path.join(tempDir('remote-help-policy-'), 'policy.conf');
+  fs.writeFileSync(policy, 'desktop = false\n');
   const cases: [string, string[], Record<string, string>, RegExp][] = [
     ['no desktop', ['--desktop'], { DISPLAY: '', REMOTE_HELP_TEST_HIDE: 'x11' }, /No graphical desktop is running on this computer: remote-help shares the shell\./],
     ['Wayland', [], { WAYLAND_DISPLAY: 'wayland-0' }, /This is a Wayland desktop: remote-help can share the shell here, not the screen/],
     ['no x11vnc', [], { DISPLAY: ':0', REMOTE_HELP_TEST_HIDE: 'x11vnc' }, /Your screen cannot be shared: x11vnc is not installed \(apt-get install x11vnc\)\./],
+    ['the policy', ['--desktop'], { DISPLAY: ':0', REMOTE_HELP_POLICY: policy }, /Sharing the screen is turned off by this computer's administrator\./],
   ];
   for (const [what, args, env, says] of cases) {
     await t.test(what, async (st) => {
