@@ -36,3 +36,14 @@ test('the friend\'s steps 5 and 6: d shares the screen too when there is one, an
   assert.doesNotMatch(screenFor(none, ctx).keys, /d: screen/);
   assert.equal(initialState({ shareDesktop: true }).shareDesktop, false, '--desktop without a desktop shares nothing');
 });
+
+test('a VNC server already listening here is named, and left alone', () => {
+  const found = { kind: 'x11', display: ':0', auth: null } as const;
+  const offer = desktopOffer(found, [5900]);
+  if (!offer.available) return; // no x11vnc on this machine: said instead (the test above)
+  assert.match(offer.note!, /A VNC server already runs here \(port 5900\): remote-help leaves it alone and shares your screen with one of its own/);
+  assert.equal(desktopOffer(found, []).note, null);
+  const ctx = { addresses: [], listeningPort: null };
+  const s = { ...initialState({ role: 'friend', desktopAvailable: true, desktopNote: offer.note }), step: 5 as const, code: 'Q7CED' };
+  assert.match(screenFor(s, ctx).lines.join('\n'), /Press d to share your screen too\.\nA VNC server already runs here/);
+});

@@ -81,6 +81,7 @@ test('what the policy forbids is refused before anything connects, with the reas
     ['an address not on the list', 'connect_to = ["helpdesk.example.org"]', ['friend', '127.0.0.1:9'], /may only connect to the helpers its administrator chose: helpdesk\.example\.org/],
     ['waiting for a helper with a list', 'connect_to = ["helpdesk.example.org"]', ['friend', '--reverse', '--port', '0'], /so it does not wait for one/],
     ['the firewall option', 'open_firewall = false', ['helper', '--port', '0', '--open-firewall'], /--open-firewall is turned off by this computer's administrator/],
+    ['the router option', 'map_port = false', ['helper', '--port', '0', '--map-port'], /--map-port is turned off by this computer's administrator/],
     ['the meeting point', 'meeting_point = false', ['helper', '--via', 'alex@192.0.2.1'], /--via is turned off by this computer's administrator/],
     ['a friend\'s meeting point', 'meeting_point = false', ['friend', 'alex@192.0.2.1', '--word', 'ABCD-EFGH'], /Meeting points are turned off by this computer's administrator/],
     ['a broken policy', 'desktop = maybe', ['helper', '--port', '0'], /remote-help policy cannot be used: .*policy\.conf, line 1/],
@@ -88,6 +89,12 @@ test('what the policy forbids is refused before anything connects, with the reas
   for (const [what, text, args, says] of cases) {
     await t.test(what, async (st) => refusedWith(side(st, 'side', args, policyFile(`${text}\n`)), says));
   }
+  await t.test('the longest wait', async (st) => {
+    const s = side(st, 'helper', ['helper', '--port', '0', '--wait', '30'], policyFile('max_wait_minutes = 0.05\n'));
+    await s.waitEvent('listening');
+    assert.equal((await s.exited).code, 3);
+    assert.match(flat(s), /Nobody connected within 3 seconds/);
+  });
   await t.test('in the wizard: choosing to be helped', async (st) => {
     const s = side(st, 'friend', [], policyFile('help_this_machine = false\n'));
     await s.waitFor('Welcome to remote-help');

@@ -100,6 +100,7 @@ export function screenFor(s: WizardState, ctx: ViewContext): Screen {
           ? [s.helperMayType ? 'Your helper can now type on this computer. You see everything they do.'
             : 'Your helper can watch but not type. Ctrl-Alt-K lets them type.',
           'Ctrl-Alt-K takes the keyboard away from your helper, or gives it back.',
+          ...(s.shareDesktop ? ['Your screen is shared too: the "End remote help" window on it also ends everything.'] : []),
           'To end the session at any time: press Ctrl-Alt-C or F12.']
           : ['You are in your friend\'s shell. Your friend sees everything you type.',
             'After Enter: ~m sends your friend a message, ~r redraws the screen, ~? lists these.',
@@ -198,8 +199,9 @@ function details(s: WizardState, ctx: ViewContext, problem: string[]): Screen {
 
 /** The friend's steps 5 and 6: whether the screen is shared too, or why it cannot be. */
 function desktopLine(s: WizardState): string[] {
-  if (s.desktopAvailable) return [s.shareDesktop ? 'Your screen will be shared too. Press d to share only the shell.' : 'Press d to share your screen too.'];
-  return s.desktopNote ? [s.desktopNote] : [];
+  const note = s.desktopNote ? [s.desktopNote] : [];
+  if (s.desktopAvailable) return [s.shareDesktop ? 'Your screen will be shared too. Press d to share only the shell.' : 'Press d to share your screen too.', ...note];
+  return note;
 }
 
 function typingLine(s: WizardState): string {

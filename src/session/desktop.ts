@@ -75,10 +75,24 @@ export function findDesktop(env: NodeJS.ProcessEnv = process.env): DesktopFound 
 
 /** What the friend's steps 5 and 6 offer: sharing the screen too, or why it cannot be (null:
  * nothing worth saying, as on a text console). */
-export function desktopOffer(d: DesktopFound): { available: boolean; note: string | null } {
-  if (d.kind === 'x11')
-    return systemTool('x11vnc') ? { available: true, note: null } : { available: false, note: 'Your screen cannot be shared: x11vnc is not installed (apt-get install x11vnc).' };
-  return { available: false, note: d.wayland ? d.why : null };
+export function desktopOffer(d: DesktopFound, listening: number[] = vncListening()): { available: boolean; note: string | null } {
+  if (d.kind !== 'x11') return { available: false, note: d.wayland ? d.why : null };
+  if (!systemTool('x11vnc')) return { available: false, note: 'Your screen cannot be shared: x11vnc is not installed (apt-get install x11vnc).' };
+  return { available: true, note: listening.length === 0 ? null
+    : `A VNC server already runs here (port ${listening.join(', ')}): remote-help leaves it alone and shares your screen with one of its own, for this session only.` };
+}
+
+/** The VNC ports (5900-5999) something listens on here, from the kernel's socket tables. */
+export function vncListening(): number[] {
+  const ports = new Set<number>();
+  for (const table of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    for (const line of readText(table).split('\n').slice(1)) {
+      const f = line.trim().split(/\s+/);
+      const port = parseInt(f[1]?.split(':')[1] ?? '', 16);
+      if (f[3] === '0A' && port >= 5900 && port <= 5999) ports.add(port);
+    }
+  }
+  return [...ports].sort((a, b) => a - b);
 }
 
 export interface SharedDesktop {
