@@ -62,8 +62,10 @@ test('the desktop through the helper\'s port: a real RFB login, the display\'s s
   assert.equal(c.securityUsed, SECURITY_VNC);
   assert.deepEqual([c.width, c.height], [x.width, x.height]);
   assert.ok(c.name.length > 0, 'the desktop has a name');
-  const screen = await settledScreen(x);
-  assert.ok((await c.framebuffer()).equals(screen), 'the framebuffer update is the screen, pixel for pixel');
+  // x11vnc reads the display by polling it: on a busy machine its copy may lag a moment behind.
+  let same = false;
+  for (const deadline = Date.now() + 20_000; !same && Date.now() < deadline;) same = (await c.framebuffer()).equals(await settledScreen(x));
+  assert.ok(same, 'a framebuffer update is the screen, pixel for pixel');
   assert.match(flat(s.friend), /Your screen is shared with/);
 
   // On the friend's machine, x11vnc's own port: no way in without this session's password.
@@ -87,8 +89,8 @@ test('view only: while the friend has the keyboard, the helper\'s pointer and ke
   const c = await rfb(t, s.local, s.password);
   const pointer = () => execFileSync('xdotool', ['getmouselocation', '--shell'], { env: x.env, encoding: 'utf8' }).split('\n').slice(0, 2).join(' ');
   s.friend.write(CTRL_ALT_K); // the friend takes the keyboard: the desktop is view only
-  await until('the desktop view only', () => s.friend.events().some((e) => e.event === 'keyboard' && e.helperMayType === false), 10_000);
-  await new Promise((r) => setTimeout(r, 1500)); // x11vnc takes the change through an X property
+  // x11vnc takes the change through an X property: the event comes once it has.
+  await until('the desktop view only', () => s.friend.events().some((e) => e.event === 'desktop' && e.viewOnly === true), 10_000);
   const [where, before] = [pointer(), await settledScreen(x)];
   c.pointer(17, 23, 0);
   c.pointer(17, 23, 1);
@@ -101,7 +103,7 @@ test('view only: while the friend has the keyboard, the helper\'s pointer and ke
   assert.equal(pointer(), where, 'the pointer did not move');
   assert.ok((await settledScreen(x)).equals(before), 'nothing changed on the screen');
   s.friend.write(CTRL_ALT_K); // given back
-  await until('the keyboard given back', () => s.friend.events().filter((e) => e.event === 'keyboard').length >= 2, 10_000);
+  await until('the desktop given back', () => s.friend.events().some((e) => e.event === 'desktop' && e.viewOnly === false), 10_000);
   await until('the helper\'s pointer moves the desktop\'s', () => {
     c.pointer(31, 29, 0);
     return pointer() === 'X=31 Y=29';

@@ -73,7 +73,7 @@ export function friendDesktop(o: {
         }
         if (stopped) return s.stop();
         shared = s;
-        s.viewOnly(!mayType);
+        void s.viewOnly(!mayType);
         s.onStopped((text) => {
           shared = null;
           o.events.emit('desktop', { shared: false, error: text });
@@ -92,7 +92,8 @@ export function friendDesktop(o: {
     keyboard(allowed) {
       mayType = allowed;
       if (!shared) return;
-      shared.viewOnly(!allowed);
+      const s = shared;
+      void s.viewOnly(!allowed).then(() => shared === s && o.events.emit('desktop', { shared: true, viewOnly: !allowed }));
       o.mark(allowed ? 'desktop: the helper may use the pointer and keys' : 'desktop: view only');
     },
     stop,

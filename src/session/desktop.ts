@@ -103,8 +103,9 @@ export interface SharedDesktop {
   display: string;
   /** x11vnc's process. */
   pid: number;
-  /** The helper may move the pointer and type on the desktop, or only watch (x11vnc, at run time). */
-  viewOnly(on: boolean): void;
+  /** The helper may move the pointer and type on the desktop, or only watch (x11vnc, at run time);
+   * resolves once x11vnc has taken the change. */
+  viewOnly(on: boolean): Promise<void>;
   /** The desktop stopped by itself (x11vnc exited): `why` in plain words. */
   onStopped(cb: (why: string) => void): void;
   /** Stops x11vnc: SIGTERM, then SIGKILL after 2 s; resolves once it is gone. */
@@ -179,7 +180,11 @@ export async function shareDesktop(d: Extract<DesktopFound, { kind: 'x11' }>, o:
     password,
     display: d.display,
     pid: child.pid ?? -1,
-    viewOnly: (on) => void remote(on ? 'viewonly' : 'noviewonly'),
+    viewOnly: (on) => new Promise<void>((resolve) => {
+      const r = remote(on ? 'viewonly' : 'noviewonly');
+      r.on('error', () => resolve());
+      r.on('exit', () => resolve());
+    }),
     onStopped: (cb) => void stopped.push(cb),
     stop() {
       stopping = true;
