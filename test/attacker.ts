@@ -172,3 +172,24 @@ export function collect(stream: NodeJS.ReadableStream): () => string {
   stream.resume();
   return () => text;
 }
+
+/** What an attacker needs of a real friend's side: its events and its keyboard. */
+export interface FriendSide {
+  waitEvent(name: string, ms?: number): Promise<unknown>;
+  write(data: string): void;
+}
+
+/** The attacker as the helper of a real friend waiting on `port` (--reverse): the honest handshake,
+ * the friend's y, then an SSH login with the verified key. Everything is closed when `t` ends. */
+export async function verifiedLogin(t: { after(fn: () => void): void }, friend: FriendSide, port: number, key: SessionKey = freshKey()) {
+  const attack = await dialHandshake(port, 'helper', key);
+  t.after(() => attack.link.stream.destroy());
+  await friend.waitEvent('code-shown');
+  attack.verifying.confirm();
+  await friend.waitEvent('peer-confirmed');
+  friend.write('y\r');
+  const { stream, peer } = await within('the handshake to finish', attack.verifying.finished);
+  const client = await sshClient(stream, { privateKey: key.privateKey, hostKey: peer.publicKey });
+  t.after(() => client.end());
+  return { key, peer, client, stream };
+}

@@ -10,7 +10,7 @@ import * as net from 'node:net';
 import * as path from 'node:path';
 import type { ClientChannel } from 'ssh2';
 import { BIN, confirmCode, listeningPort, NODE, release, ROOT, startSide, tempDir, until, type Side } from './harness';
-import { collect, dialHandshake, outcome, sshClient, within } from './attacker';
+import { collect, outcome, verifiedLogin } from './attacker';
 import { CONTROL_SUBSYSTEM } from '../src/net/control';
 import { rfbConnect, RfbRefused, SECURITY_VNC, type RfbClient } from './rfb';
 import { settledScreen, showWindow, startX11vnc, startXvfb, type XDisplay } from './xdisplay';
@@ -145,15 +145,7 @@ test('every ending stops the x11vnc remote-help started and leaves one it did no
 test('while the desktop is shared, the friend\'s SSH server forwards to x11vnc\'s port and to nothing else', { skip, timeout: 120_000 }, async (t) => {
   const x = await startXvfb(t);
   const friend = side(t, 'friend', ['friend', '--reverse', '--port', '0', '--desktop'], { DISPLAY: x.display, XAUTHORITY: x.authFile });
-  const attack = await dialHandshake(await listeningPort(friend), 'helper');
-  t.after(() => attack.link.stream.destroy());
-  await friend.waitEvent('code-shown');
-  attack.verifying.confirm();
-  await friend.waitEvent('peer-confirmed');
-  friend.write('y\r');
-  const { stream, peer } = await within('the handshake to finish', attack.verifying.finished);
-  const client = await sshClient(stream, { privateKey: attack.key.privateKey, hostKey: peer.publicKey });
-  t.after(() => client.end());
+  const { client } = await verifiedLogin(t, friend, await listeningPort(friend));
   const control = await outcome<ClientChannel>('the control channel', (cb) => client.subsys(CONTROL_SUBSYSTEM, cb));
   const said = collect(control.value!);
   await outcome('the shell', (cb) => client.shell({ term: 'xterm', cols: 80, rows: 24 }, cb));

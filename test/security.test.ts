@@ -8,13 +8,12 @@ import * as net from 'node:net';
 import type { Client, ClientChannel } from 'ssh2';
 import { EXIT } from '../src/errors';
 import { CONTROL_SUBSYSTEM } from '../src/net/control';
-import { freshKey } from '../src/net/keys';
 import { FrameDecoder } from '../src/net/frames';
 import { decodeMessage } from '../src/net/messages';
 import { proveReturn, resumeLine, resumeToken } from '../src/net/returning';
 import { dial } from '../src/net/tcp';
 import { handshakeOn } from '../src/net/verify';
-import { collect, dialHandshake, identity, outcome, sshClient, TIMEOUTS, within, type Attack } from './attacker';
+import { collect, dialHandshake, identity, outcome, sshClient, TIMEOUTS, verifiedLogin, within } from './attacker';
 import { confirmCode, connectedPairWith, listeningPort, sessionProcesses, sideFor, startSide, tempDir, until, type Side } from './harness';
 import { cgroup2Mount } from '../src/session/cgroup';
 import { processAlive } from '../src/system';
@@ -34,17 +33,7 @@ function carriesEvil(raw: string): boolean {
 async function verifiedAttacker(t: TestContext, friendArgs: string[] = []) {
   const friend = sideFor(t, 'friend', ['friend', '--reverse', '--port', '0', ...friendArgs]);
   const port = await listeningPort(friend);
-  const key = freshKey();
-  const attack: Attack = await dialHandshake(port, 'helper', key);
-  t.after(() => attack.link.stream.destroy());
-  await friend.waitEvent('code-shown');
-  attack.verifying.confirm();
-  await friend.waitEvent('peer-confirmed');
-  friend.write('y\r');
-  const { stream, peer } = await within('the handshake to finish', attack.verifying.finished);
-  const client = await sshClient(stream, { privateKey: key.privateKey, hostKey: peer.publicKey });
-  t.after(() => client.end());
-  return { friend, port, key, peer, client, stream };
+  return { friend, port, ...(await verifiedLogin(t, friend, port)) };
 }
 
 /** Opens the shell (a pty request first, as a terminal would) and waits for its first output. */

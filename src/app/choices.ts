@@ -11,18 +11,8 @@ import { initialState, type Role, type WizardEvent, type WizardState } from '../
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
-export interface Start {
-  role: Role | null;
-  reverse: boolean;
-  address: string;
-  port: number;
-  via: string;
-  word: string;
-  helperMayType: boolean;
-  shareDesktop: boolean;
-  openFirewall: boolean;
-  mapPort: boolean;
-}
+/** The person's choices on the command line, as the wizard keeps them. */
+export type Start = Pick<WizardState, 'role' | 'reverse' | 'address' | 'port' | 'via' | 'word' | 'helperMayType' | 'shareDesktop' | 'openFirewall' | 'mapPort'>;
 
 /** The wizard's first state, and the desktop there is to share (the friend's side). */
 export function startState(o: Start, policy: Policy): { state: WizardState; desktop: DesktopFound } {
