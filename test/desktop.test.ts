@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import type { ClientChannel } from 'ssh2';
 import { BIN, confirmCode, listeningPort, NODE, release, ROOT, startSide, tempDir, until, type Side } from './harness';
@@ -230,7 +231,7 @@ test('on a helper\'s desktop, the helper\'s program opens the friend\'s screen i
   const found = await until('the friend\'s screen in the helper\'s viewer', () => {
     const f = findImage(mine.screenshot(), mine.width, theirs, x.width);
     return f.share >= 0.98 ? f : null;
-  }, 20_000).catch((e: Error) => {
+  }, 45_000).catch((e: Error) => {
     const keep = process.env.REMOTE_HELP_KEEP_SCREENSHOTS;
     if (keep) for (const [name, d] of [['helper', mine], ['friend', x]] as const)
       fs.writeFileSync(path.join(keep, `${name}.ppm`), Buffer.concat([Buffer.from(`P6 ${d.width} ${d.height} 255\n`), d.screenshot()]));
@@ -243,4 +244,7 @@ test('on a helper\'s desktop, the helper\'s program opens the friend\'s screen i
   friend.write(HOTKEY);
   await friend.exited;
   await until('the viewer closed', () => spawnSync('pgrep', ['-f', `127.0.0.1::${String(shown.port)}`]).status !== 0, 10_000);
+  await helper.exited;
+  const folder = new RegExp(`^remote-help-viewer-${helper.pid}-`);
+  assert.deepEqual(fs.readdirSync(os.tmpdir()).filter((n) => folder.test(n)), [], 'the helper\'s password file is gone');
 });

@@ -11,11 +11,19 @@ import type { EventLog } from '../events';
 import type { ToHelper } from '../net/control';
 import { listen } from '../net/tcp';
 import { vncPasswdFile } from '../net/vncauth';
-import { diesWithUs, systemTool } from '../system';
+import { diesWithUs, processAlive, systemTool } from '../system';
 import type { Teardown } from '../teardown';
 
 /** Viewers that take a password file (TigerVNC's and TightVNC's vncviewer). */
 const VIEWERS = ['vncviewer', 'xtigervncviewer', 'xtightvncviewer'];
+
+/** Folders (with a password file) that a helper's program killed before its ending left here. */
+function sweep(): void {
+  for (const name of fs.readdirSync(os.tmpdir())) {
+    const pid = /^remote-help-viewer-(\d+)-/.exec(name)?.[1];
+    if (pid && !processAlive(Number(pid))) fs.rmSync(path.join(os.tmpdir(), name), { recursive: true, force: true });
+  }
+}
 
 export interface HelperDesktop {
   /** What the friend's program said about its desktop. */
@@ -30,10 +38,17 @@ export function helperDesktop(o: {
   events: EventLog;
   teardown: Teardown;
 }): HelperDesktop {
+  /** The desktop being opened or open (set at once: the same message told twice opens it once). */
   let open: { port: number; password: string; close(): void } | null = null;
 
   async function start(port: number, password: string) {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'remote-help-viewer-'));
+    let closed = false;
+    const parts: (() => void)[] = [];
+    const mine = { port, password, close: () => ((closed = true), parts.forEach((p) => p())) };
+    open = mine;
+    sweep();
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), `remote-help-viewer-${process.pid}-`));
+    parts.push(() => fs.rmSync(dir, { recursive: true, force: true }));
     const passwd = path.join(dir, 'passwd');
     fs.writeFileSync(passwd, vncPasswdFile(password), { mode: 0o600 });
     const local = await listen(0, (link) => {
@@ -47,21 +62,15 @@ export function helperDesktop(o: {
         link.stream.on('close', () => remote.destroy());
       }, () => link.stream.destroy());
     }, '127.0.0.1');
+    parts.unshift(() => local.close());
+    if (closed) return mine.close(); // stopped while the port was being opened
     const viewerName = process.env.DISPLAY ? VIEWERS.find((v) => systemTool(v)) : undefined;
     let viewer: ChildProcess | null = null;
     if (viewerName) {
       viewer = spawn(...diesWithUs(systemTool(viewerName)!, ['-passwd', passwd, `127.0.0.1::${local.port}`]), { stdio: 'ignore' });
       viewer.on('error', () => {});
     }
-    open = {
-      port,
-      password,
-      close() {
-        viewer?.kill();
-        local.close();
-        fs.rmSync(dir, { recursive: true, force: true });
-      },
-    };
+    parts.unshift(() => viewer?.kill());
     o.events.emit('desktop', { shared: true, port: local.port, viewer: viewerName ?? null });
     o.say(viewer ? `Your friend shares their screen: it opens in ${viewerName}.`
       : `Screen: vncviewer 127.0.0.1::${local.port} (password ${password})`);
