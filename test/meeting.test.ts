@@ -172,6 +172,7 @@ async function meetingSession(t: TestContext, w: World, form: 'public' | 'word')
   await friend.waitEvent('helper-lost', 30_000);
   w.friendLink(true);
   await friend.waitEvent('helper-back', 30_000);
+  await helper.waitEvent('relinked', 30_000); // keys typed while the helper's side still waits are dropped
   helper.write('echo back-$((7*7))-again\r');
   await friend.waitFor('back-49-again', 15_000);
 

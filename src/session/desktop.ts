@@ -174,17 +174,31 @@ export async function shareDesktop(d: Extract<DesktopFound, { kind: 'x11' }>, o:
     child.kill('SIGKILL');
     return `The screen could not be shared: x11vnc did not start on ${d.display}${log ? ` (${log.slice(0, 120)})` : ''}. The shell is shared.`;
   }
-  const remote = (cmd: string) => spawn(x11vnc, ['-display', d.display, ...(d.auth ? ['-auth', d.auth] : []), '-remote', cmd, '-sync'], { env, stdio: 'ignore' });
+  const control = (how: string, cmd: string) => spawn(x11vnc, ['-display', d.display, ...(d.auth ? ['-auth', d.auth] : []), how, cmd, '-sync'],
+    { env, stdio: ['ignore', 'pipe', 'ignore'] });
+  const remote = (cmd: string) => control('-remote', cmd);
+  const query = (what: string) => control('-query', what);
+  /** What a control command printed, once it has exited. */
+  const run = (c: ChildProcess) => new Promise<string>((resolve) => {
+    let out = '';
+    c.stdout!.on('data', (b: Buffer) => (out += b.toString()));
+    c.on('error', () => resolve(out));
+    c.on('close', () => resolve(out));
+  });
   return {
     port,
     password,
     display: d.display,
     pid: child.pid ?? -1,
-    viewOnly: (on) => new Promise<void>((resolve) => {
-      const r = remote(on ? 'viewonly' : 'noviewonly');
-      r.on('error', () => resolve());
-      r.on('exit', () => resolve());
-    }),
+    // x11vnc takes remote commands through an X property when its loop gets to them (-sync may
+    // give up first on a busy machine): asked until it says the change is in place, for 10 s.
+    viewOnly: async (on) => {
+      const want = `viewonly:${on ? 1 : 0}`;
+      for (const until = Date.now() + 10_000; Date.now() < until && child.exitCode === null;) {
+        await run(remote(on ? 'viewonly' : 'noviewonly'));
+        if ((await run(query('viewonly'))).includes(want)) return;
+      }
+    },
     onStopped: (cb) => void stopped.push(cb),
     stop() {
       stopping = true;
