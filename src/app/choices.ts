@@ -46,14 +46,14 @@ export function refusedStart(o: Start, policy: Policy): HelpError | null {
   return null;
 }
 
-export function refusedRole(role: Role, policy: Policy): HelpError | null {
+function refusedRole(role: Role, policy: Policy): HelpError | null {
   if (role === 'friend' && !policy.helpThisMachine) return refused(`This computer's administrator does not allow it to be helped with remote-help (${policy.file}).`);
   if (role === 'helper' && !policy.helpOthers) return refused(`This computer's administrator does not allow helping others from it with remote-help (${policy.file}).`);
   return null;
 }
 
 /** A helper's address (or meeting point) the friend typed, against the policy. */
-export function refusedAddress(text: string, port: number, policy: Policy): HelpError | null {
+function refusedAddress(text: string, port: number, policy: Policy): HelpError | null {
   let host: string;
   try {
     host = isMeetingAddress(text) ? parseMeetingAddress(text).host : parseAddress(text, port).host;

@@ -22,8 +22,6 @@ import { hostname, processAlive } from '../system';
 import { dial } from './tcp';
 import { resolveVia, runRemote, sshArgs, sshFailure, type Via } from './meeting-ssh';
 
-export type { Via } from './meeting-ssh';
-
 export interface Meeting {
   via: Via;
   form: 'public' | 'word';

@@ -83,7 +83,7 @@ export function desktopOffer(d: DesktopFound, listening: number[] = vncListening
 }
 
 /** The VNC ports (5900-5999) something listens on here, from the kernel's socket tables. */
-export function vncListening(): number[] {
+function vncListening(): number[] {
   const ports = new Set<number>();
   for (const table of ['/proc/net/tcp', '/proc/net/tcp6']) {
     for (const line of readText(table).split('\n').slice(1)) {
