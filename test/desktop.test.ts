@@ -226,9 +226,12 @@ test('on a helper\'s desktop, the helper\'s program opens the friend\'s screen i
   const shown = await until('the helper\'s viewer', () => helper.events().find((e) => e.event === 'desktop' && e.shared), 20_000);
   assert.equal(shown.viewer, 'vncviewer');
   await helper.waitFor('it opens in vncviewer');
-  const theirs = await settledScreen(x);
   // The friend's whole screen (with the "End remote help" window) inside the viewer's window.
+  // The friend's screen is read again each time: on a busy machine the "End remote help" window
+  // may open after the viewer did.
+  let theirs = await settledScreen(x);
   const found = await until('the friend\'s screen in the helper\'s viewer', () => {
+    theirs = x.screenshot();
     const f = findImage(mine.screenshot(), mine.width, theirs, x.width);
     return f.share >= 0.98 ? f : null;
   }, 45_000).catch((e: Error) => {
