@@ -14,6 +14,7 @@ function fakePty() {
   let onData: (d: Buffer) => void = () => {};
   const sizes: { cols: number; rows: number }[] = [];
   let killed = false;
+  let paused = false;
   const pty: Pty = {
     pid: 0,
     via: 'fake',
@@ -21,9 +22,11 @@ function fakePty() {
     onExit: () => {},
     write: (d) => writes.push(Buffer.from(d)),
     resize: (s) => sizes.push(s),
+    pause: () => (paused = true),
+    resume: () => (paused = false),
     kill: () => (killed = true),
   };
-  return { pty, writes, sizes, typed: () => Buffer.concat(writes).toString('latin1'), emit: (d: string | Buffer) => onData(Buffer.from(d)), killed: () => killed };
+  return { pty, writes, sizes, typed: () => Buffer.concat(writes).toString('latin1'), emit: (d: string | Buffer) => onData(Buffer.from(d)), killed: () => killed, paused: () => paused };
 }
 
 /** Timers that only run when the test moves time on. */

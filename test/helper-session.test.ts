@@ -109,7 +109,7 @@ test('~? lists the escapes on the status line; a note from the friend\'s program
   const h = side();
   await new Promise((r) => setImmediate(r));
   await h.type('\r~?');
-  await h.shows(/After Enter: ~\. leave {2}~m message {2}~r redraw/);
+  await h.shows(/After Enter: ~\. leave ~m message ~s send ~g fetch ~r redraw/);
   h.fromFriend({ t: 'note', text: 'Your link was too slow: \x1b]52;c;eA==\x07 skipped' });
   await h.shows(/Your link was too slow: .* skipped/);
   assert.ok(!h.raw().includes('\x1b]52'));

@@ -34,8 +34,9 @@ describe('parseStat', () => {
       ppid: 1,
       pgrp: 123,
       sid: 123,
+      tpgid: 123,
     });
-    assert.deepEqual(parseStat('77 (tmux: server (1)) Z 5 6 7 0'), { pid: 77, state: 'Z', ppid: 5, pgrp: 6, sid: 7 });
+    assert.deepEqual(parseStat('77 (tmux: server (1)) Z 5 6 7 0 -1'), { pid: 77, state: 'Z', ppid: 5, pgrp: 6, sid: 7, tpgid: -1 });
   });
 
   it('returns null for malformed lines', () => {

@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { statusText, type HelperPresence } from '../src/session/status';
-import { helperStatusText, type HelperView } from '../src/session/helper-status';
+import { helperStatusText, MESSAGE_PROMPT, type HelperView } from '../src/session/helper-status';
 
 const WIDTHS = [200, 120, 100, 80, 70, 60, 50, 40, 30, 20];
 const width = (s: string) => Array.from(s).length;
@@ -49,7 +49,7 @@ test('the helper\'s status line says how to leave at every width from 20 up, and
 });
 
 test('the ~m line being typed shows its end, where the typing is', () => {
-  const line = helperStatusText({ kind: 'message', text: `${'a'.repeat(100)}THE-END` }, null, false, 80);
+  const line = helperStatusText({ kind: 'prompt', label: MESSAGE_PROMPT, text: `${'a'.repeat(100)}THE-END` }, null, false, 80);
   assert.ok(width(line) <= 80);
   assert.match(line, /^ Message.*THE-END_ $/);
 });

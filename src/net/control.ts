@@ -10,6 +10,11 @@
 //                     {"t":"ack","bytes":n}           I have received n bytes of shell output on
 //                                                     this connection (flow control: see
 //                                                     friend-session.ts)
+//                     {"t":"file","id":"...","way":"send"|"fetch","name":"..."}  the helper's
+//                                                     program is about to type a copy's commands
+//                                                     (files-script.ts); the friend's answers
+//                     {"t":"file","id":"...","percent":n}   how far a send is
+//                     {"t":"file","id":"...","stop":true}   the helper's side is done with it
 //   friend -> helper  {"t":"keyboard","allowed":b}   whether what the helper types reaches the shell
 //                     {"t":"note","text":"..."}      something to tell the helper
 //                     {"t":"size","cols":c,"rows":r} the shared pty's size (the helper's program
@@ -22,6 +27,12 @@
 //                                                     only forward the friend's SSH server allows),
 //                                                     with this session's VNC password
 //                     {"t":"desktop","port":null,"text":"..."}  not (any more), and why
+//                     {"t":"file","id":"...","answer":"yes"|"no","text":"..."}  whether the
+//                                                     copy may go ahead (a fetch asks the friend)
+//                     {"t":"file","id":"...","line":"..."}  a line the friend's shell printed for
+//                                                     the copy ("ready ...", "sent ...", "stopped")
+//                     {"t":"file","id":"...","echoed":n}  bytes the shell printed since the send
+//                                                     began (the helper types no further ahead)
 // Anything else (unknown type, bad JSON, a line too long) is an error value, never a throw.
 
 export const CONTROL_SUBSYSTEM = 'remote-help-control@remote-help';
@@ -29,14 +40,21 @@ export const MAX_LINE = 1024;
 /** Longest message text shown to the friend, in characters. */
 export const MAX_MESSAGE = 200;
 
-export type ToFriend = { t: 'message'; text: string } | { t: 'redraw' } | { t: 'bye' } | { t: 'ack'; bytes: number };
+export type FileWay = 'send' | 'fetch';
+/** A copy's request, progress or end, from the helper's program. */
+export type FileToFriend = { t: 'file'; id: string; way?: FileWay; name?: string; percent?: number; stop?: boolean };
+/** The friend's answer, a line its shell printed, or how far the shell has echoed. */
+export type FileToHelper = { t: 'file'; id: string; answer?: 'yes' | 'no'; text?: string; line?: string; echoed?: number };
+
+export type ToFriend = { t: 'message'; text: string } | { t: 'redraw' } | { t: 'bye' } | { t: 'ack'; bytes: number } | FileToFriend;
 export type ToHelper =
   | { t: 'keyboard'; allowed: boolean }
   | { t: 'note'; text: string }
   | { t: 'size'; cols: number; rows: number }
   | { t: 'resume'; secret: string }
   | { t: 'desktop'; port: number; password: string }
-  | { t: 'desktop'; port: null; text: string };
+  | { t: 'desktop'; port: null; text: string }
+  | FileToHelper;
 
 export type Decoded<T> = { ok: true; msg: T } | { ok: false; reason: string };
 
@@ -71,7 +89,15 @@ export function decodeToFriend(line: string): Decoded<ToFriend> {
   }
   if (v.t === 'redraw') return { ok: true, msg: { t: 'redraw' } };
   if (v.t === 'bye') return { ok: true, msg: { t: 'bye' } };
-  if (v.t === 'ack' && typeof v.bytes === 'number' && Number.isSafeInteger(v.bytes) && v.bytes >= 0) return { ok: true, msg: { t: 'ack', bytes: v.bytes } };
+  if (v.t === 'ack' && isCount(v.bytes)) return { ok: true, msg: { t: 'ack', bytes: v.bytes } };
+  if (v.t === 'file' && isId(v.id)) {
+    const msg: FileToFriend = { t: 'file', id: v.id };
+    if (v.way === 'send' || v.way === 'fetch') msg.way = v.way;
+    if (typeof v.name === 'string') msg.name = cleanText(v.name, 120);
+    if (isCount(v.percent) && v.percent <= 100) msg.percent = v.percent;
+    if (v.stop === true) msg.stop = true;
+    return (msg.way === undefined) === (msg.name === undefined) ? { ok: true, msg } : { ok: false, reason: 'a copy request needs its way and name' };
+  }
   return { ok: false, reason: `unknown message ${JSON.stringify(String(v.t)).slice(0, 40)}` };
 }
 
@@ -88,8 +114,21 @@ export function decodeToHelper(line: string): Decoded<ToHelper> {
   if (v.t === 'desktop' && v.port === null) return { ok: true, msg: { t: 'desktop', port: null, text: cleanText(String(v.text ?? ''), 400) } };
   if (v.t === 'desktop' && typeof v.port === 'number' && Number.isSafeInteger(v.port) && v.port >= 1 && v.port <= 65535 &&
     typeof v.password === 'string' && /^[!-~]{1,8}$/.test(v.password)) return { ok: true, msg: { t: 'desktop', port: v.port, password: v.password } };
+  if (v.t === 'file' && isId(v.id)) {
+    const msg: FileToHelper = { t: 'file', id: v.id };
+    if (v.answer === 'yes' || v.answer === 'no') msg.answer = v.answer;
+    if (typeof v.text === 'string') msg.text = cleanText(v.text, 400);
+    // A line the shell printed: plain text (a path in it may hold any character but a newline).
+    if (typeof v.line === 'string') msg.line = v.line.replace(/[\n\r]/g, ' ').slice(0, 600);
+    if (isCount(v.echoed)) msg.echoed = v.echoed;
+    return { ok: true, msg };
+  }
   return { ok: false, reason: `unknown message ${JSON.stringify(String(v.t)).slice(0, 40)}` };
 }
+
+const isCount = (n: unknown): n is number => typeof n === 'number' && Number.isSafeInteger(n) && n >= 0;
+/** A copy's id: a few hex digits (files-script.ts types it into the shell). */
+const isId = (id: unknown): id is string => typeof id === 'string' && /^[0-9a-f]{6,16}$/.test(id);
 
 /** Splits a byte stream into lines; a line longer than MAX_LINE is reported once and skipped. */
 export class LineReader {

@@ -3,6 +3,7 @@
 // tilde followed by any other character sends both):
 //   ~.  leave the session        ~m  send the friend a one-line message
 //   ~r  ask for a fresh screen   ~?  list these
+//   ~s  send a file              ~g  fetch a file or a folder
 
 export interface EscapeState {
   /** nothing typed yet, or the last byte was CR or LF */
@@ -11,7 +12,7 @@ export interface EscapeState {
   readonly pendingTilde: boolean;
 }
 
-export type EscapeCommand = 'leave' | 'message' | 'redraw' | 'help';
+export type EscapeCommand = 'leave' | 'message' | 'redraw' | 'help' | 'send' | 'fetch';
 
 export interface EscapeResult {
   state: EscapeState;
@@ -22,7 +23,7 @@ export interface EscapeResult {
   rest: Buffer;
 }
 
-const COMMANDS: Record<number, EscapeCommand> = { 0x2e: 'leave', 0x6d: 'message', 0x72: 'redraw', 0x3f: 'help' };
+const COMMANDS: Record<number, EscapeCommand> = { 0x2e: 'leave', 0x6d: 'message', 0x72: 'redraw', 0x3f: 'help', 0x73: 'send', 0x67: 'fetch' };
 const EMPTY = Buffer.alloc(0);
 
 const TILDE = 0x7e;

@@ -27,6 +27,8 @@ export interface FriendConsoleOptions {
   /** The helper's terminal now, or null when no helper counts (gone, or never said). */
   helperSize(): TermSize | null;
   onKeyboardToggle(): void;
+  /** Keys answering a question on the status line are taken there (true), not sent on. */
+  takeKey?(bytes: Buffer): boolean;
   onHotkey(): void;
   onResized(size: TermSize): void;
 }
@@ -76,7 +78,7 @@ export function startFriendConsole(o: FriendConsoleOptions): FriendConsole {
   let stopped = false;
 
   const toPty = (bytes: Buffer) => {
-    if (bytes.length === 0) return;
+    if (bytes.length === 0 || o.takeKey?.(bytes)) return;
     const t = takeKeyboardToggles(bytes);
     if (t.rest.length > 0) o.pty.write(t.rest);
     if (t.toggles % 2 === 1) o.onKeyboardToggle();

@@ -9,7 +9,9 @@ import { decodeToFriend, encode, LineReader, type ToHelper } from '../net/contro
 import { realClock, type Clock } from './clock';
 import { initialFriend, stepFriend, type EndReason, type FriendEffect, type FriendEvent, type FriendRules, type FriendState } from './friend-machine';
 import { ptySize, startFriendConsole, type FriendConsole, type FriendTerminal } from './friend-console';
+import { friendFiles } from './friend-files';
 import { HelperFeed } from './helper-feed';
+import { foregroundProgram } from './processes';
 import type { HelperLink, SessionRecord } from './helper-link';
 import type { Pty } from './pty';
 import type { TermSize } from './size';
@@ -107,6 +109,19 @@ export function startFriendSession(o: FriendSessionOptions): FriendSession {
     return { kind: 'waiting' };
   };
 
+  const files = friendFiles({
+    clock,
+    helperName: o.helperName,
+    foreground: () => (shell ? foregroundProgram(shell.pty.pid) : 'nothing'),
+    mayType: () => state.kind === 'live' && state.mayType,
+    tell,
+    mark: (text) => mark(text),
+    event,
+    repaint: () => repaint(),
+    interrupt: () => shell?.pty.write('\x03'),
+    lossless: (on) => current?.feed?.lossless(on),
+  });
+
   function feed(e: FriendEvent, typed?: Buffer) {
     const r = stepFriend(state, e, o.rules);
     const before = state;
@@ -138,6 +153,7 @@ export function startFriendSession(o: FriendSessionOptions): FriendSession {
         mark(effect.allowed ? 'keyboard given to the helper' : 'keyboard taken by the friend');
         event('keyboard', { helperMayType: effect.allowed });
         tell({ t: 'keyboard', allowed: effect.allowed });
+        if (!effect.allowed) files.keyboardTaken();
         o.onKeyboard?.(effect.allowed);
         return repaint();
       case 'resize': return shell?.console.resize();
@@ -154,7 +170,8 @@ export function startFriendSession(o: FriendSessionOptions): FriendSession {
       pty,
       clock,
       helperSize: () => (state.kind === 'live' ? (links.get(state.link)?.size ?? null) : null),
-      status: (width, notice) => statusText({ presence: presence(), notice, utf8: o.friend.utf8, width }),
+      status: (width, notice) => statusText({ presence: presence(), notice: files.asking() ? files.status() : notice ?? files.status(), utf8: o.friend.utf8, width }),
+      takeKey: (bytes) => files.key(bytes),
       onKeyboardToggle: () => (o.keyboardLocked ? say(o.keyboardLocked) : feed({ type: 'toggleKeyboard' })),
       onHotkey: () => feed({ type: 'hotkey' }),
       onResized: (size) => {
@@ -170,6 +187,7 @@ export function startFriendSession(o: FriendSessionOptions): FriendSession {
       // The helper first: its echo is what a typing helper waits for. The screen is updated in
       // the same turn, so a fresh copy sent later always matches what was forwarded.
       current?.feed?.output(data);
+      files.output(data);
       console.write(data);
       record?.output(data);
     });
@@ -194,6 +212,7 @@ export function startFriendSession(o: FriendSessionOptions): FriendSession {
         event('helper-resync', { skipped });
         tell({ t: 'note', text: `Too slow a link: ${skipped} bytes skipped, screen sent fresh.` });
       },
+      hold: (on) => (on ? shell?.pty.pause() : shell?.pty.resume()),
     });
     l.channel.on('data', (chunk: Buffer) => feed({ type: 'helperKeys', link: id, at: clock.now() }, chunk));
     if (l.control) listenControl(id, l, l.control);
@@ -218,6 +237,7 @@ export function startFriendSession(o: FriendSessionOptions): FriendSession {
         if (d.msg.t === 'bye') feed({ type: 'bye', link: id });
         else if (d.msg.t === 'ack') l.feed?.ack(d.msg.bytes);
         else if (d.msg.t === 'redraw') l.feed?.requestScreen();
+        else if (d.msg.t === 'file') files.fromHelper(d.msg);
         else {
           mark(`message from the helper: ${d.msg.text}`);
           event('helper-message', { text: d.msg.text });
@@ -249,6 +269,7 @@ export function startFriendSession(o: FriendSessionOptions): FriendSession {
     // The shell and everything it started die first, whatever fails after.
     shell?.pty.kill();
     shell?.console.stop();
+    files.stop();
     for (const name of [...timers.keys()]) clearTimer(name);
     current?.feed?.close();
     current?.channel.removeAllListeners('data');

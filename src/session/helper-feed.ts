@@ -10,6 +10,10 @@
 // seconds on a slow link. A client without acks (another SSH client) is bounded by what waits
 // in the channel. Past the allowance, output for the helper is dropped; once the link has
 // caught up, the helper gets one fresh copy of the screen.
+//
+// While a copy is fetched through the shell (files-script.ts), the helper's program must read
+// every byte: then nothing is dropped, and the shell's output is held back instead (`hold`: the
+// pty is not read) until the helper has caught up.
 import type { Duplex } from 'node:stream';
 import type { Clock } from './clock';
 
@@ -33,6 +37,8 @@ export interface HelperFeedOptions {
   snapshot(): string;
   /** Output was dropped for a slow helper, who now gets a fresh screen. */
   onResync(skipped: number): void;
+  /** Stop reading the shell's output (true), or read it again: for a lossless feed. */
+  hold?(on: boolean): void;
 }
 
 export class HelperFeed {
@@ -48,6 +54,8 @@ export class HelperFeed {
   private owed = false;
   private poll: unknown = null;
   private closed = false;
+  private whole = false;
+  private holding = false;
 
   constructor(private readonly o: HelperFeedOptions) {}
 
@@ -67,9 +75,21 @@ export class HelperFeed {
     }
   }
 
+  /** Every byte to the helper (on), the shell waiting for it if need be; or back to dropping
+   * output for a helper that falls behind (off). */
+  lossless(on: boolean): void {
+    this.whole = on;
+    if (!on) this.release();
+  }
+
   /** Output of the shell: sent on, or dropped while the helper is behind. */
   output(data: Buffer): void {
     if (this.closed) return;
+    if (this.whole && !this.owed) {
+      this.send(data);
+      if (!this.keepsUp()) this.holdBack();
+      return;
+    }
     if (!this.owed && this.keepsUp()) return this.send(data);
     this.skipped += data.length;
     this.owe();
@@ -94,6 +114,26 @@ export class HelperFeed {
   close(): void {
     this.closed = true;
     this.stopPolling();
+    this.release();
+  }
+
+  private holdBack(): void {
+    if (!this.holding) {
+      this.holding = true;
+      this.o.hold?.(true);
+    }
+    if (this.poll) return;
+    this.poll = this.o.clock.setInterval(() => {
+      if (this.pending() > this.o.backlog / CATCH_UP_SHARE && !this.closed) return;
+      this.stopPolling();
+      this.release();
+    }, CATCH_UP_POLL_MS / 10);
+  }
+
+  private release(): void {
+    if (!this.holding) return;
+    this.holding = false;
+    this.o.hold?.(false);
   }
 
   /** Output on its way: with acks, all the helper has not received yet, wherever it is (our

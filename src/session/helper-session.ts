@@ -2,7 +2,7 @@
 // SSH channel, its output comes back. Which link is live and how long a dropped one is waited for
 // are decided by the session machine (helper-machine.ts); meanwhile the helper's keys go nowhere.
 // Escapes at the start of a line (escape.ts): ~. leaves, ~m sends the friend a message, ~r asks
-// for a fresh screen, ~? lists them. The shell's output is painted from a virtual screen with the
+// for a fresh screen, ~s sends a file and ~g fetches one (helper-files.ts), ~? lists them. The shell's output is painted from a virtual screen with the
 // helper's status line below it (helper-console.ts); what the friend's program says on the control
 // channel (the keyboard taken or given, notes, the pty's size) shows there, never in the output.
 import type { Duplex, Readable } from 'node:stream';
@@ -10,7 +10,9 @@ import { cleanText, decodeToHelper, encode, LineReader, MAX_MESSAGE, type ToFrie
 import { realClock, type Clock } from './clock';
 import { escapeState, scanEscape, type EscapeCommand } from './escape';
 import { startHelperConsole, type HelperTerminal } from './helper-console';
-import { helperStatusText, type HelperView } from './helper-status';
+import { helperFiles } from './helper-files';
+import { PromptInput, typedPath, type Prompt } from './helper-prompt';
+import { helperStatusText, MESSAGE_PROMPT, type HelperView } from './helper-status';
 import { initialHelper, stepHelper, type HelperEffect, type HelperEnd, type HelperEvent, type HelperRules, type HelperState } from './helper-machine';
 
 export type { HelperEnd } from './helper-machine';
@@ -37,6 +39,9 @@ export interface HelperSessionOptions {
   drop?(link: number): void;
   /** The friend's program sent the session's resume secret (control.ts "resume"). */
   onResumeSecret?(secret: Buffer): void;
+  /** The helper's folder (a fetched file lands there) and the size above which a copy asks. */
+  cwd?: string;
+  fileLimit?: number;
   /** The friend shares the screen (a port and password), or stopped (control.ts "desktop"). */
   onDesktop?(msg: Extract<ToHelper, { t: 'desktop' }>): void;
   /** The session is over; `link`: the live link then, to close once our last words are out. */
@@ -58,12 +63,10 @@ export interface HelperSession {
 
 const CTRL_C = 0x03;
 const ACK_EVERY = 16 * 1024;
-const ESC = 0x1b;
-const CR = 0x0d;
-const BACKSPACES = new Set([0x08, 0x7f]);
 /** Room for MAX_MESSAGE characters of up to 4 bytes; the friend's side cuts to MAX_MESSAGE. */
 const MAX_MESSAGE_BYTES = 4 * MAX_MESSAGE;
-const HELP = 'After Enter: ~. leave  ~m message  ~r redraw  ~~ a tilde';
+const HELP = 'After Enter: ~. leave ~m message ~s send ~g fetch ~r redraw';
+const PATH_HINT = '\\n \\xHH for odd bytes';
 
 export function startHelperSession(o: HelperSessionOptions): HelperSession {
   const clock = o.clock ?? realClock;
@@ -75,8 +78,8 @@ export function startHelperSession(o: HelperSessionOptions): HelperSession {
   let allowed = true;
   let lastTypingNote = -Infinity;
   let timer: unknown = null;
-  /** The bytes of the line being typed after ~m, or null. */
-  let message: number[] | null = null;
+  /** A line being typed on the status line (after ~m, ~s, ~g), or null. */
+  let prompt: PromptInput | null = null;
 
   // Keys typed before the shared shell first speaks were typed at the code screens, not for the
   // shell: they are dropped, so nothing typed before the friend's Y can reach it. (A line left
@@ -86,14 +89,14 @@ export function startHelperSession(o: HelperSessionOptions): HelperSession {
   const ended = () => state.kind === 'ended';
   const name = cleanText(o.friendName, 60);
   const view = (): HelperView => {
-    if (message !== null) return { kind: 'message', text: Buffer.from(message).toString('utf8') };
+    if (prompt) return { kind: 'prompt', label: prompt.prompt.label, text: prompt.text() };
     if (state.kind === 'gone') return { kind: 'gone', name, secondsLeft: Math.max(0, Math.ceil((state.until - clock.now()) / 1000)) };
     return { kind: 'live', name, mayType: allowed };
   };
   const screen = startHelperConsole({
     terminal: o.terminal,
     clock,
-    status: (width, notice) => helperStatusText(view(), notice, o.terminal.utf8, width),
+    status: (width, notice) => helperStatusText(view(), notice ?? files.status(), o.terminal.utf8, width),
   });
   const note = (text: string) => {
     if (!ended()) screen.say(text);
@@ -102,6 +105,25 @@ export function startHelperSession(o: HelperSessionOptions): HelperSession {
     const c = conn?.control;
     if (c && !c.destroyed) c.write(encode(msg));
   };
+  const ask = (p: Prompt) => {
+    prompt = new PromptInput(p);
+    screen.dirty();
+  };
+  const files = helperFiles({
+    clock,
+    type(text) {
+      if (!conn || !live || ended()) return false;
+      if (!allowed) return (note('Not typed: your friend has the keyboard.'), false);
+      conn.channel.write(text);
+      return true;
+    },
+    tell,
+    say: note,
+    ask: (question, then) => ask({ label: [`${question} (y/n) `], yesNo: true, max: 1, done: (a) => then(a?.toString() === 'y') }),
+    dirty: () => screen.dirty(),
+    cwd: o.cwd ?? process.cwd(),
+    limit: o.fileLimit ?? 100 * 1000 * 1000,
+  });
 
   function feed(e: HelperEvent) {
     const r = stepHelper(state, e, o.rules);
@@ -115,7 +137,7 @@ export function startHelperSession(o: HelperSessionOptions): HelperSession {
       case 'attach': return attach(effect.link, effect.back);
       case 'drop':
         if (conn === links.get(effect.link)) conn = null;
-        message = null;
+        prompt = null;
         links.delete(effect.link);
         return o.drop?.(effect.link);
       case 'lost':
@@ -142,6 +164,7 @@ export function startHelperSession(o: HelperSessionOptions): HelperSession {
           if (conn && !conn.channel.destroyed) conn.channel.end();
         }
         o.input.off('data', onInput);
+        files.stop();
         screen.stop();
         return o.onEnd(effect.end, before.kind === 'live' ? before.link : null);
     }
@@ -154,40 +177,51 @@ export function startHelperSession(o: HelperSessionOptions): HelperSession {
       if (!conn?.control) return note('A fresh screen is not available on this link.');
       return tell({ t: 'redraw' });
     }
-    if (!conn?.control) return note('Messages are not available on this link.');
-    message = [];
-    screen.dirty();
+    if (!conn?.control) return note(c === 'message' ? 'Messages are not available on this link.' : 'Copying files is not available on this link.');
+    if (c === 'message') return ask({ label: MESSAGE_PROMPT, max: MAX_MESSAGE_BYTES, done: message });
+    if (files.busy()) return note('A copy is on its way already: wait for it to end (Ctrl-C stops it).');
+    const local = c === 'send' ? 'Send which file from here?' : 'Fetch which file or folder from your friend\'s computer?';
+    const there = c === 'send' ? 'To where on their computer? (Enter: their shell\'s folder)' : 'Save where here? (Enter: this folder, same name)';
+    ask({ label: [`${local} (${PATH_HINT}) `, `${local} `], max: 4096, done: (from) => {
+      if (!from?.length) return note('Nothing copied.');
+      ask({ label: [`${there} `], max: 4096, done: (to) => {
+        if (to === null) return note('Nothing copied.');
+        files.start(c, typedPath(from), to.length ? typedPath(to) : null);
+      } });
+    } });
   }
 
-  /** Keys typed after ~m, up to Enter (send) or Esc / Ctrl-C (cancel); what follows in the same
-   * read is dropped. The line is kept as bytes and decoded as UTF-8 when it is sent. */
-  function typeMessage(chunk: Buffer) {
-    for (const b of chunk) {
-      if (message === null) return;
-      if (b === CR || b === 0x0a) {
-        const text = Buffer.from(message).toString('utf8').trim();
-        message = null;
-        if (text) {
-          tell({ t: 'message', text });
-          note('Sent. It is on your friend\'s status line.');
-        } else note('Nothing sent.');
-      } else if (b === ESC || b === CTRL_C) {
-        message = null;
-        note('Message cancelled.');
-      } else if (BACKSPACES.has(b)) {
-        // One character back: its continuation bytes (10xxxxxx), then its first byte.
-        while (message.length > 0 && (message[message.length - 1] & 0xc0) === 0x80) message.pop();
-        message.pop();
-      } else if (b >= 0x20 && message.length < MAX_MESSAGE_BYTES) {
-        message.push(b);
-      }
+  /** The line typed after ~m: sent as the friend's status line message. */
+  function message(typed: Buffer | null) {
+    const text = typed?.toString('utf8').trim();
+    if (typed === null) note('Message cancelled.');
+    else if (!text) note('Nothing sent.');
+    else {
+      tell({ t: 'message', text });
+      note('Sent. It is on your friend\'s status line.');
     }
+  }
+
+  /** Keys for the prompt on the status line, until it is answered or cancelled. */
+  function typePrompt(p: PromptInput, chunk: Buffer) {
+    const rest = p.feed(chunk);
+    if (rest && prompt === p) prompt = null;
     screen.dirty();
+    if (rest?.length && prompt && prompt !== p) typePrompt(prompt, rest);
   }
 
   function onInput(chunk: Buffer) {
     if (ended()) return;
-    if (message !== null) return typeMessage(chunk);
+    if (prompt) return typePrompt(prompt, chunk);
+    // During a copy nothing the helper types reaches the shell; Ctrl-C stops the copy.
+    if (files.busy()) {
+      if (chunk.includes(CTRL_C)) files.interrupt();
+      else if (clock.now() - lastTypingNote > 3000) {
+        lastTypingNote = clock.now();
+        note('A copy is on its way: your keys are held until it ends (Ctrl-C stops it).');
+      }
+      return;
+    }
     // Waiting for the link: Ctrl-C or ~. gives up; nothing else goes anywhere.
     if (state.kind === 'gone' && chunk.includes(CTRL_C)) return feed({ type: 'leave' });
     let rest: Buffer = chunk;
@@ -204,10 +238,7 @@ export function startHelperSession(o: HelperSessionOptions): HelperSession {
       }
       if (r.command) {
         command(r.command);
-        if (message !== null) {
-          typeMessage(rest);
-          return;
-        }
+        if (prompt) return typePrompt(prompt, rest);
       }
     }
   }
@@ -228,6 +259,7 @@ export function startHelperSession(o: HelperSessionOptions): HelperSession {
         acked = received;
         c.control.write(encode({ t: 'ack', bytes: received }));
       }
+      files.output(data);
       screen.write(data);
     });
     c.channel.on('exit', (code: number | null, signal?: string, _dump?: boolean, msg?: string) =>
@@ -248,8 +280,10 @@ export function startHelperSession(o: HelperSessionOptions): HelperSession {
       }
       if (d.msg.t === 'resume') return o.onResumeSecret?.(Buffer.from(d.msg.secret, 'hex'));
       if (d.msg.t === 'desktop') return o.onDesktop?.(d.msg);
+      if (d.msg.t === 'file') return files.fromFriend(d.msg);
       if (d.msg.t === 'keyboard' && d.msg.allowed !== allowed) {
         allowed = d.msg.allowed;
+        files.keyboard(allowed);
         screen.say(allowed ? 'Your friend gave you the keyboard: you can type again.'
           : 'Your friend took the keyboard: you can watch, but what you type is not sent.');
       }

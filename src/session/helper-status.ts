@@ -10,13 +10,14 @@ import { fitStatus } from './status';
 export type HelperView =
   | { kind: 'live'; name: string; mayType: boolean }
   | { kind: 'gone'; name: string; secondsLeft: number }
-  /** Typing a message to the friend after ~m: what is typed so far. */
-  | { kind: 'message'; text: string };
+  /** Typing on the status line (a message after ~m, a copy's paths): the question, what is
+   * typed so far. */
+  | { kind: 'prompt'; label: string[]; text: string };
 
 const LEAVE = ['Leave: Enter ~.  Help: Enter ~?', 'Leave: Enter ~.'];
 
 export function helperStatusText(v: HelperView, notice: string | null, utf8: boolean, width: number): string {
-  if (v.kind === 'message') return messageLine(v.text, utf8, width);
+  if (v.kind === 'prompt') return promptLine(v.label, v.text, utf8, width);
   if (v.kind === 'gone') {
     const left = formatDuration(v.secondsLeft * 1000, 'countdown');
     return fitStatus({
@@ -34,9 +35,10 @@ export function helperStatusText(v: HelperView, notice: string | null, utf8: boo
   }, notice, utf8, width);
 }
 
-/** The ~m prompt with what is typed so far; a long text shows its end, where the typing is. */
-function messageLine(text: string, utf8: boolean, width: number): string {
-  const prompts = ['Message to your friend (Enter sends, Esc cancels): ', 'Message (Enter sends, Esc cancels): ', 'Message: '];
+export const MESSAGE_PROMPT = ['Message to your friend (Enter sends, Esc cancels): ', 'Message (Enter sends, Esc cancels): ', 'Message: '];
+
+/** A prompt with what is typed so far; a long text shows its end, where the typing is. */
+function promptLine(prompts: string[], text: string, utf8: boolean, width: number): string {
   const caret = utf8 ? '▏' : '_';
   const chars = Array.from(text);
   for (const p of prompts) {

@@ -12,6 +12,8 @@ export interface ProcStat {
   ppid: number;
   pgrp: number;
   sid: number;
+  /** the foreground process group of the process's terminal (-1: none) */
+  tpgid: number;
 }
 
 /**
@@ -24,10 +26,10 @@ export function parseStat(line: string): ProcStat | null {
   const close = line.lastIndexOf(')');
   if (open < 0 || close < open) return null;
   const pid = Number(line.slice(0, open));
-  const [state, ppid, pgrp, sid] = line.slice(close + 1).trim().split(/\s+/);
-  const numbers = [pid, Number(ppid), Number(pgrp), Number(sid)];
+  const [state, ppid, pgrp, sid, , tpgid] = line.slice(close + 1).trim().split(/\s+/);
+  const numbers = [pid, Number(ppid), Number(pgrp), Number(sid), Number(tpgid ?? -1)];
   if (!state || !numbers.every(Number.isInteger)) return null;
-  return { pid, state, ppid: numbers[1], pgrp: numbers[2], sid: numbers[3] };
+  return { pid, state, ppid: numbers[1], pgrp: numbers[2], sid: numbers[3], tpgid: numbers[4] };
 }
 
 function readStat(pid: string): ProcStat | null {
@@ -35,6 +37,18 @@ function readStat(pid: string): ProcStat | null {
     return parseStat(readFileSync(`/proc/${pid}/stat`, 'utf8'));
   } catch {
     return null; // gone between readdir and read, or not ours to read
+  }
+}
+
+/** Whether the shell `pid` has its terminal to itself (at its prompt): null when it does, else
+ * the name of the program in the foreground (its process group's leader, or what is known). */
+export function foregroundProgram(pid: number): string | null {
+  const shell = readStat(String(pid));
+  if (!shell || shell.tpgid <= 0 || shell.tpgid === shell.pgrp) return null;
+  try {
+    return readFileSync(`/proc/${shell.tpgid}/comm`, 'utf8').trim() || 'a program';
+  } catch {
+    return 'a program';
   }
 }
 

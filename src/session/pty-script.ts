@@ -14,6 +14,10 @@ export interface RawPty {
   onExit(cb: (code: number, signal: number) => void): void;
   write(data: Buffer | string): void;
   resize(size: TermSize): void;
+  /** Stops reading the shell's output for a while (the shell then waits when it writes), and
+   * reads it again: a copy (friend-files.ts) delivers every byte to a slower helper this way. */
+  pause(): void;
+  resume(): void;
   /** Kills the program that holds the pty (the shell's session is killed by the caller). */
   kill(): void;
 }
@@ -98,6 +102,8 @@ export function scriptPty(o: {
     write(data) {
       if (!gone && child.stdin.writable) child.stdin.write(data);
     },
+    pause: () => child.stdout.pause(),
+    resume: () => child.stdout.resume(),
     resize(size) {
       const p = ptsPath();
       if (gone || !p) return;

@@ -71,6 +71,8 @@ function addonPty(mod: typeof NodePty, shell: { file: string; args: string[] }, 
     onExit: (cb) => p.onExit((e) => cb(e.exitCode, e.signal ?? 0)),
     write: (data) => p.write(data as string), // its types say string; it writes Buffers as they are
     resize: (s) => p.resize(s.cols, s.rows),
+    pause: () => p.pause(),
+    resume: () => p.resume(),
     kill: () => p.kill('SIGKILL'),
   };
 }
@@ -99,6 +101,8 @@ export function spawnShell(size: TermSize, term: string): Pty {
     resize: (s) => {
       if (!killed) p.resize(s);
     },
+    pause: () => p.pause(),
+    resume: () => p.resume(),
     kill: () => {
       if (killed) return;
       killed = true;

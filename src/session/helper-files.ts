@@ -1,0 +1,303 @@
+// A copy through the shared shell, on the helper's side: ~s sends a file, ~g fetches a file or a
+// folder (helper-session.ts asks for the paths). Everything travels as text typed into or printed
+// by the shell, in the friend's view (files-script.ts); nothing is typed before the friend's
+// program says the shell is at its prompt and the helper may type, and a fetch waits for the
+// friend's yes. A send is typed no further ahead of the shell's echo than WINDOW bytes, so Ctrl-C
+// stops it at once; a fetch is read from the session's output, checked against the SHA-256 the
+// friend's shell prints, and only then written here (to a temporary name, then moved in place).
+import { spawnSync } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { gunzipSync, gzipSync } from 'node:zlib';
+import type { FileToFriend, FileToHelper, FileWay } from '../net/control';
+import type { Clock } from './clock';
+import { dataLines, fetchCommand, Lines, MARK, parseFileLine, probeCommand, sendCommand, type FileLine, type ToolSet } from './files-script';
+
+export interface HelperFilesOptions {
+  clock: Clock;
+  /** Types into the shared shell; false when nothing can be typed now (and why was said). */
+  type(text: string): boolean;
+  tell(msg: FileToFriend): void;
+  say(text: string): void;
+  /** Asks the helper a yes or no question on the status line. */
+  ask(question: string, then: (yes: boolean) => void): void;
+  /** Something on the status line changed (the copy's progress). */
+  dirty(): void;
+  /** The helper's folder, for a fetch saved without a path. */
+  cwd: string;
+  /** Bigger than this asks the helper first. */
+  limit: number;
+}
+
+export interface HelperFiles {
+  start(way: FileWay, from: Buffer, to: Buffer | null): void;
+  fromFriend(msg: FileToHelper): void;
+  /** The shell's output as it reaches the helper. */
+  output(data: Buffer): void;
+  /** The helper pressed Ctrl-C during a copy. */
+  interrupt(): void;
+  /** The friend gave or took the keyboard. */
+  keyboard(allowed: boolean): void;
+  busy(): boolean;
+  /** The copy's progress for the status line, or null. */
+  status(): string | null;
+  stop(): void;
+}
+
+/** Bytes typed ahead of the shell's echo at most. */
+const WINDOW = 32 * 1024;
+const ANSWER_MS = 20_000;
+/** A fetch waits this long for the friend's y or n. */
+const FRIEND_ANSWER_MS = 100_000;
+const PROBE_MS = 10_000;
+/** A copy that hears nothing for this long has failed. */
+const QUIET_MS = 30_000;
+const BASE64_LINE = /^[A-Za-z0-9+/]*={0,2}$/;
+
+class Stopped extends Error {}
+
+/** A path as the helper can read it: UTF-8 where it is, octal escapes elsewhere. */
+export function showPath(p: Buffer): string {
+  const text = p.toString('utf8');
+  // eslint-disable-next-line no-control-regex
+  return Buffer.from(text).equals(p) ? text.replace(/[\u0000-\u001f\u007f]/g, (c) => `\\${c.charCodeAt(0).toString(8).padStart(3, '0')}`)
+    : [...p].map((b) => (b >= 0x20 && b < 0x7f ? String.fromCharCode(b) : `\\${b.toString(8).padStart(3, '0')}`)).join('');
+}
+
+const basename = (p: Buffer): Buffer => {
+  let end = p.length;
+  while (end > 1 && p[end - 1] === 0x2f) end--;
+  const slash = p.lastIndexOf(0x2f, end - 1);
+  return p.subarray(slash + 1, end);
+};
+
+const size = (n: number) => (n >= 1e6 ? `${(n / 1e6).toFixed(1)} MB` : n >= 1e3 ? `${(n / 1e3).toFixed(0)} kB` : `${Math.round(n)} bytes`);
+
+interface Run {
+  id: string;
+  way: FileWay;
+  name: string;
+  /** What the friend's program and shell say next, waited for. */
+  waiting: { want(m: FileToHelper | FileLine): boolean; resolve(v: FileToHelper | FileLine): void; reject(e: Error): void; timer: unknown } | null;
+  stopped: string | null;
+  progress: { done: number; total: number | null; since: number };
+  echoed: number;
+  typed: number;
+  onEcho: (() => void) | null;
+  lines: Lines;
+  /** A fetch's data, as the shell printed it (null before its begin line), and whether more is
+   * read (from the begin line to the last). */
+  data: Buffer[] | null;
+  receiving: boolean;
+  begin: Extract<FileLine, { word: 'begin' }> | null;
+}
+
+export function helperFiles(o: HelperFilesOptions): HelperFiles {
+  let run: Run | null = null;
+
+  const cancel = (r: Run, why: string) => {
+    if (r.stopped) return;
+    r.stopped = why;
+    if (r.waiting) {
+      o.clock.clearTimeout(r.waiting.timer);
+      r.waiting.reject(new Stopped(why));
+      r.waiting = null;
+    }
+    r.onEcho?.();
+  };
+
+  /** The next message or shell line `want` accepts, within `ms`. */
+  const next = <T extends FileToHelper | FileLine>(r: Run, want: (m: FileToHelper | FileLine) => boolean, ms: number, late: string) =>
+    new Promise<T>((resolve, reject) => {
+      if (r.stopped) return reject(new Stopped(r.stopped));
+      const timer = o.clock.setTimeout(() => cancel(r, late), ms);
+      r.waiting = { want, resolve: resolve as (v: FileToHelper | FileLine) => void, reject, timer };
+    });
+
+  const offer = (r: Run, m: FileToHelper | FileLine) => {
+    const w = r.waiting;
+    if (!w || !w.want(m)) return;
+    r.waiting = null;
+    o.clock.clearTimeout(w.timer);
+    w.resolve(m);
+  };
+
+  const type = (r: Run, text: string) => {
+    if (r.stopped) throw new Stopped(r.stopped);
+    if (!o.type(text)) throw new Stopped('Nothing could be typed: the copy is stopped.');
+    r.typed += Buffer.byteLength(text);
+  };
+
+  /** The friend's program's yes, and the shell's answer to the probe: the tools it has. */
+  async function opening(r: Run, askMs: number): Promise<ToolSet> {
+    o.tell({ t: 'file', id: r.id, way: r.way, name: r.name });
+    const a = await next<FileToHelper>(r, (m) => 'answer' in m && m.answer !== undefined, askMs,
+      r.way === 'fetch' ? 'Your friend did not answer.' : 'Your friend\'s program did not answer.');
+    if (a.answer !== 'yes') throw new Stopped(a.text ?? 'Your friend\'s program said no.');
+    type(r, probeCommand(r.id));
+    const ready = await next<Extract<FileLine, { word: 'ready' }>>(r, (m) => 'word' in m && m.word === 'ready', PROBE_MS,
+      'The shell did not answer the probe line (is a program waiting for input?). Nothing more is typed.');
+    if (!ready.tools) throw new Stopped('Your friend\'s computer lacks base64, sha256sum, head or mktemp: nothing can be copied this way.');
+    return ready.tools;
+  }
+
+  /** The shell's last word on the copy. */
+  async function outcome(r: Run): Promise<FileLine> {
+    const last = await next<FileLine>(r, (m) => 'word' in m && ['sent', 'end', 'stopped', 'failed'].includes(m.word), QUIET_MS, 'The shell stopped answering during the copy.');
+    if (last.word === 'stopped') throw new Stopped('The copy was stopped in the shell (Ctrl-C); nothing was left half written.');
+    if (last.word === 'failed') throw new Stopped(`The copy failed on your friend's computer: ${last.why}.`);
+    return last;
+  }
+
+  async function send(r: Run, local: Buffer, to: Buffer | null) {
+    const st = fs.statSync(local);
+    if (!st.isFile()) throw new Stopped(`${showPath(local)} is not a file: only files can be sent (folders can be fetched).`);
+    const data = fs.readFileSync(local);
+    const sha256 = createHash('sha256').update(data).digest('hex');
+    const tools = await opening(r, ANSWER_MS);
+    const packed = tools.gzip ? gzipSync(data, { level: 6 }) : null;
+    const gzip = packed !== null && packed.length < data.length * 0.9;
+    const lines = dataLines(gzip ? packed : data);
+    type(r, sendCommand({ id: r.id, to: to ?? Buffer.from('.'), name: basename(local), mode: st.mode, sha256, lines: lines.length, gzip }));
+    const go = await next<FileLine>(r, (m) => 'word' in m && ['receiving', 'failed'].includes(m.word), PROBE_MS, 'The shell did not start the command that receives the file. Nothing more is typed.');
+    if (go.word === 'failed') throw new Stopped(`The copy failed on your friend's computer: ${go.why}.`);
+    r.progress = { done: 0, total: data.length, since: o.clock.now() };
+    let percent = -1;
+    for (const [i, line] of lines.entries()) {
+      while (r.typed - r.echoed > WINDOW && !r.stopped) await new Promise<void>((resolve) => (r.onEcho = resolve));
+      type(r, line);
+      r.progress.done = Math.round((data.length * (i + 1)) / lines.length);
+      const now = Math.floor((100 * (i + 1)) / lines.length);
+      if (now !== percent) {
+        percent = now;
+        o.tell({ t: 'file', id: r.id, percent });
+        o.dirty();
+      }
+    }
+    const last = await outcome(r);
+    if (last.word === 'sent') o.say(`Sent ${r.name} (${size(last.size)}, SHA-256 checked) to ${last.path} on your friend's computer.`);
+  }
+
+  async function fetch(r: Run, remote: Buffer, local: Buffer | null) {
+    const target = local ? path.resolve(o.cwd, local.toString('latin1')) : path.join(o.cwd, basename(remote).toString('latin1'));
+    const where = Buffer.from(target, 'latin1');
+    if (fs.existsSync(where) && !(await yes(`${showPath(where)} exists here. Replace it?`))) throw new Stopped('Nothing fetched: the file here is kept.');
+    const tools = await opening(r, FRIEND_ANSWER_MS);
+    type(r, fetchCommand(r.id, remote, tools));
+    const begin = await next<FileLine>(r, (m) => 'word' in m && ['begin', 'failed', 'stopped'].includes(m.word), QUIET_MS, 'The shell did not start the copy.');
+    if (begin.word === 'stopped') throw new Stopped('The copy was stopped in the shell (Ctrl-C).');
+    if (begin.word === 'failed') throw new Stopped(`The copy failed on your friend's computer: ${begin.why}.`);
+    if (begin.word !== 'begin') throw new Stopped('The shell did not start the copy.');
+    const end = await outcome(r);
+    if (end.word !== 'end' || !r.data) return;
+    const packed = Buffer.concat(r.data);
+    const data = begin.gzip ? gunzipSync(packed) : packed;
+    const sha = createHash('sha256').update(data).digest('hex');
+    if (sha !== end.sha256) throw new Stopped('The copy arrived damaged (its SHA-256 differs: did something else print or type during it?). Nothing was saved.');
+    save(where, data, begin);
+    o.say(`Fetched ${r.name} (${size(begin.size)}, SHA-256 checked) to ${showPath(where)}.`);
+  }
+
+  const yes = (question: string) => new Promise<boolean>((resolve) => o.ask(question, resolve));
+
+  function save(where: Buffer, data: Buffer, begin: Extract<FileLine, { word: 'begin' }>) {
+    const dir = path.dirname(where.toString('latin1'));
+    const temp = Buffer.from(path.join(dir, `.remote-help-${randomBytes(4).toString('hex')}`), 'latin1');
+    try {
+      if (begin.kind === 'file') {
+        fs.writeFileSync(temp, data, { mode: 0o600 });
+        fs.chmodSync(temp, begin.mode & 0o777);
+        fs.renameSync(temp, where);
+        return;
+      }
+      fs.mkdirSync(temp, { mode: 0o700 });
+      const tar = spawnSync('tar', ['-xf', '-', '-C', temp.toString('latin1'), '--no-same-owner', '--no-same-permissions'], { input: data, stdio: ['pipe', 'ignore', 'pipe'] });
+      if (tar.status !== 0) throw new Error(`tar could not unpack it: ${tar.stderr?.toString().trim().split('\n')[0] ?? tar.error?.message}`);
+      const [top] = fs.readdirSync(temp, { encoding: 'buffer' });
+      if (!top) throw new Error('the folder arrived empty');
+      fs.rmSync(where, { recursive: true, force: true });
+      fs.renameSync(Buffer.concat([temp, Buffer.from('/'), top]), where);
+    } catch (e) {
+      throw new Stopped(`The copy arrived whole but could not be saved here: ${(e as Error).message}.`);
+    } finally {
+      fs.rmSync(temp, { recursive: true, force: true });
+    }
+  }
+
+  function dataLine(r: Run, line: Buffer) {
+    const text = line.toString('latin1').replace(/\r+$/, '');
+    const parsed = parseFileLine(text, r.id);
+    if (parsed?.word === 'begin' && !r.data) {
+      // Set at once: the data lines may be in the same read.
+      r.begin = parsed;
+      r.data = [];
+      r.receiving = true;
+      r.progress = { done: 0, total: parsed.size, since: o.clock.now() };
+    } else if (parsed) r.receiving = false;
+    if (parsed) return offer(r, parsed);
+    if (!r.receiving || !r.data) return;
+    if (!BASE64_LINE.test(text)) return cancel(r, 'Something else was printed in the middle of the copy, so it cannot be trusted. Nothing was saved; try again.');
+    const bytes = Buffer.from(text, 'base64');
+    r.data.push(bytes);
+    r.progress.done += r.begin?.gzip ? 0 : bytes.length;
+    o.dirty();
+  }
+
+  return {
+    start(way, from, to) {
+      if (run) return o.say('A copy is on its way already: wait for it to end (Ctrl-C stops it).');
+      const r: Run = {
+        id: randomBytes(4).toString('hex'), way, name: showPath(basename(from)), waiting: null, stopped: null,
+        progress: { done: 0, total: null, since: o.clock.now() }, echoed: 0, typed: 0, onEcho: null, lines: new Lines(), data: null, receiving: false, begin: null,
+      };
+      run = r;
+      o.say(way === 'send' ? `Sending ${r.name}...` : `Asking your friend to allow copying ${r.name}...`);
+      (way === 'send' ? send(r, from, to) : fetch(r, from, to))
+        .catch((e: Error) => o.say(e instanceof Stopped ? e.message : `The copy failed: ${e.message}`))
+        .finally(() => {
+          o.tell({ t: 'file', id: r.id, stop: true });
+          cancel(r, 'over');
+          if (run === r) run = null;
+          o.dirty();
+        });
+    },
+    fromFriend(msg) {
+      const r = run;
+      if (!r || msg.id !== r.id) return;
+      if (msg.echoed !== undefined) {
+        r.echoed = Math.max(r.echoed, msg.echoed);
+        const wake = r.onEcho;
+        r.onEcho = null;
+        wake?.();
+      }
+      if (msg.answer !== undefined) offer(r, msg);
+      // A fetch's begin and end count only in the output, where its data are.
+      const parsed = msg.line === undefined ? null : parseFileLine(`${MARK} ${r.id} ${msg.line}`, r.id);
+      if (parsed && (r.way === 'send' || !['begin', 'end'].includes(parsed.word))) offer(r, parsed);
+    },
+    output(data) {
+      const r = run;
+      if (r?.way === 'fetch') r.lines.push(data, (line) => run === r && dataLine(r, line));
+    },
+    interrupt() {
+      if (run && o.type('\x03')) o.say('Ctrl-C typed in the shell: the copy stops.');
+    },
+    keyboard(allowed) {
+      if (!allowed && run) cancel(run, 'Your friend took the keyboard: the copy is stopped.');
+    },
+    busy: () => run !== null,
+    status() {
+      const r = run;
+      if (!r || r.progress.done === 0) return null;
+      const secs = Math.max(0.001, (o.clock.now() - r.progress.since) / 1000);
+      const rate = r.progress.done / secs;
+      const { done, total } = r.progress;
+      const left = total && rate > 0 ? `, ${Math.ceil((total - done) / rate)} s left` : '';
+      return `${r.way === 'send' ? 'Sending' : 'Fetching'} ${r.name}: ${size(done)}${total ? ` of ${size(total)}` : ''}, ${size(rate)}/s${left}; Ctrl-C stops it`;
+    },
+    stop() {
+      if (run) cancel(run, 'The session ended.');
+    },
+  };
+}
