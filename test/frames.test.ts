@@ -217,7 +217,7 @@ test('bad message bodies are decode errors with a reason', () => {
     ['proof too short', 6, Buffer.alloc(63), /PROOF is 63 bytes long, expected 64/],
     ['confirmed with body', 4, Buffer.from([0]), /CONFIRMED has 1 unexpected byte/],
     ['abort reason 0', 5, Buffer.from([0, 0]), /unknown reason \(0\)/],
-    ['abort reason 6', 5, Buffer.from([6, 0]), /unknown reason \(6\)/],
+    ['abort reason 7', 5, Buffer.from([7, 0]), /unknown reason \(7\)/],
     ['abort empty', 5, Buffer.alloc(0), /ABORT ends early/],
     ['abort text truncated', 5, Buffer.from([1, 5, 0x61]), /ends early/],
     ['abort control char', 5, Buffer.from([1, 2, 0x61, 0x07]), /control character/],

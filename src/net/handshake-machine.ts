@@ -247,6 +247,7 @@ const PEER_ABORT: Record<AbortReason, string> = {
   timeout: 'The other side gave up waiting.',
   'protocol-error': 'The other side stopped because the connection did not work as expected.',
   busy: 'The other side is busy with another session. Try again later.',
+  'not-allowed': 'The friend\'s computer takes help only from the helpers its administrator chose, and you are not one of them.',
 };
 
 // Only a protocol error's text adds something a person can use; for the others our own words say it.
@@ -260,6 +261,7 @@ const LOCAL_ABORT: Record<AbortReason, string> = {
   timeout: 'Stopped: the other side took too long to answer.',
   'protocol-error': 'Stopped: the connection did not work as expected.',
   busy: 'Stopped: this side is busy with another session.',
+  'not-allowed': 'Stopped: this computer takes help only from the helpers its administrator chose.',
 };
 
 function localAbortMessage(reason: AbortReason, text: string): string {

@@ -26,7 +26,7 @@ export const CAP_DESKTOP = 1;
 import type { Role } from '../shared';
 
 export type { Role };
-export type AbortReason = 'code-mismatch' | 'cancelled' | 'timeout' | 'protocol-error' | 'busy';
+export type AbortReason = 'code-mismatch' | 'cancelled' | 'timeout' | 'protocol-error' | 'busy' | 'not-allowed';
 
 export interface Info {
   role: Role;
@@ -51,7 +51,7 @@ export type Message =
 
 const ROLES: readonly (Role | undefined)[] = [undefined, 'friend', 'helper'];
 const REASONS: readonly (AbortReason | undefined)[] = [
-  undefined, 'code-mismatch', 'cancelled', 'timeout', 'protocol-error', 'busy',
+  undefined, 'code-mismatch', 'cancelled', 'timeout', 'protocol-error', 'busy', 'not-allowed',
 ];
 
 export function encodeMessage(m: Message): Buffer {
@@ -88,7 +88,7 @@ export function encodeMessage(m: Message): Buffer {
       if (m.signature.length !== PROOF_BYTES) throw new RangeError(`a proof is ${PROOF_BYTES} bytes`);
       return encodeFrame(MessageType.PROOF, m.signature);
     case 'abort': {
-      // ABORT body: u8 reason (1..5, see REASONS) | str8 text (<= 200 bytes)
+      // ABORT body: u8 reason (1..6, see REASONS) | str8 text (<= 200 bytes)
       const bad = checkText(m.text, MAX_ABORT_TEXT_BYTES, 'the reason text');
       if (bad) throw new RangeError(`cannot send ABORT: ${bad}`);
       return encodeFrame(MessageType.ABORT, Buffer.concat([u8(REASONS.indexOf(m.reason)), str8(m.text)]));

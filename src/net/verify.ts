@@ -48,6 +48,8 @@ export interface Verifying {
 const PROTOCOL_FAIL = new Set<AbortReason>(['protocol-error', 'busy']);
 
 function failure(e: Extract<HandshakeEvent, { kind: 'failed' }>): HelpError {
+  if (e.reason === 'not-allowed')
+    return new HelpError('policy', e.message, 'Ask whoever looks after your friend\'s computer to add your identity (ssh-keygen -l -f ~/.config/remote-help/helper-identity shows it).');
   if (e.reason === 'timeout')
     return new HelpError('code', e.message, 'Start again when you are both ready to read the code.');
   if (e.reason === 'cancelled')
