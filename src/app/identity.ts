@@ -46,7 +46,8 @@ export function identityStore(dir: string = memoryDir()): IdentityStore {
       fs.renameSync(tmp, file);
       return null;
     } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code ?? String(err);
+      // mkdir on a read-only disk can report ENOENT: ask the disk itself why.
+      const code = readOnly(dir) ? 'EROFS' : (err as NodeJS.ErrnoException).code ?? String(err);
       return `Your helper identity could not be saved in ${dir} (${code === 'EROFS' ? 'the disk is read-only' : code}), so friends will see you as a new helper next time.`;
     }
   };
@@ -89,7 +90,12 @@ export function identityStore(dir: string = memoryDir()): IdentityStore {
       }
     },
     load(fresh = false) {
-      const old = read();
+      let old: ReturnType<typeof read> = null;
+      try {
+        old = read();
+      } catch (err) {
+        if (!fresh) throw err; // a new identity replaces a file that cannot be used
+      }
       if (old && !fresh) return made(old.seed, old.name, null);
       const seed = randomBytes(32);
       return made(seed, old?.name ?? '', write(seed, old?.name ?? ''));
@@ -102,6 +108,18 @@ export function identityStore(dir: string = memoryDir()): IdentityStore {
       return made(seed, name, write(seed, name));
     },
   };
+}
+
+/** Whether the nearest existing folder of `dir` is on a read-only disk. */
+function readOnly(dir: string): boolean {
+  let d = dir;
+  while (!fs.existsSync(d)) d = path.dirname(d);
+  try {
+    fs.accessSync(d, fs.constants.W_OK);
+    return false;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EROFS';
+  }
 }
 
 function unusable(file: string, why: string): HelpError {
