@@ -8,6 +8,9 @@ import { DEFAULT_TIMEOUTS } from './net/verify';
 import { DEFAULT_PORT, parsePort } from './net/address';
 import { checkDialAddress, isMeetingAddress, normalizeWord, WORD_LENGTH } from './net/meeting-word';
 import { fileMemory } from './app/memory';
+import { identityStore } from './app/identity';
+import { knownHelpers } from './app/known-helpers';
+import { checkName } from './net/messages';
 import { replayTranscript } from './app/replay';
 import { listTranscripts } from './app/transcripts';
 import { run, type Run } from './app/run';
@@ -89,12 +92,15 @@ export function buildProgram(start: (o: StartOptions) => void): Command {
     .option('--port <n>', 'port to wait on', portArg, DEFAULT_PORT)
     .option('--reverse <address>', 'connect to a friend who waits (ADDRESS[:PORT], IPv6 as [ADDRESS]:PORT)')
     .option('--via <server>', 'meet your friend through an SSH server you can log in to ([USER@]HOST[:PORT] or a ~/.ssh/config alias): when neither of you can accept connections')
-    .action((opts: Common & { port: number; reverse?: string; via?: string }) => {
+    .option('--name <name>', 'the name your friends see, like "Alex, your nephew" (kept for next time)', nameArg)
+    .option('--new-identity', 'replace your helper identity with a new one: friends then see you as a new helper')
+    .action((opts: Common & { port: number; reverse?: string; via?: string; name?: string; newIdentity?: boolean }) => {
       const address = opts.reverse ?? '';
       if (address && isMeetingAddress(address)) throw new HelpError('usage', `"${address}" is a meeting point: the helper gives it with --via.`, 'Use --via USER@HOST, or --reverse ADDRESS[:PORT].');
       if (address) checkAddress(address, opts.port || DEFAULT_PORT);
       if (address && opts.via) throw new HelpError('usage', 'With --via both sides connect to the server: --reverse does not go with it.', 'Leave out one of them.');
-      start({ ...common(opts), role: 'helper', reverse: Boolean(opts.reverse), address, port: opts.port, via: opts.via ?? '', word: '', startStep: 4 });
+      start({ ...common(opts), role: 'helper', reverse: Boolean(opts.reverse), address, port: opts.port, via: opts.via ?? '', word: '', startStep: 4,
+        name: opts.name, newIdentity: opts.newIdentity });
     });
 
   withCommon(program.command('friend'))
@@ -135,6 +141,12 @@ export function buildProgram(start: (o: StartOptions) => void): Command {
   return program;
 }
 
+function nameArg(text: string): string {
+  const bad = checkName(text.trim());
+  if (bad) throw new InvalidArgumentError(`${bad}: choose a short name, like "Alex, your nephew".`);
+  return text.trim();
+}
+
 function positiveArg(text: string): number {
   const n = Number(text);
   if (!(n > 0) || n > 1000) throw new InvalidArgumentError('give a number above 0, e.g. 2 or 0.5.');
@@ -167,6 +179,9 @@ interface StartOptions {
   via: string;
   word: string;
   startStep: Step;
+  /** The helper's --name and --new-identity. */
+  name?: string;
+  newIdentity?: boolean;
 }
 
 function common(o: Common) {
@@ -232,9 +247,14 @@ export function main(argv: string[]): void {
   const start = (o: StartOptions) => {
     const policy = loadPolicy(); // a policy that cannot be used stops everything here, said why
     events = withJournal(openEventLog(o.events));
+    const identity = identityStore();
+    // Before anything starts: a bad identity file is said here, and the wizard starts from the name.
+    if (o.newIdentity) events.emit('identity', { replaced: true, fingerprint: identity.load(true).fingerprint });
+    if (o.name) identity.setName(o.name);
     const terminal = processTerminal();
     const waitMs = Math.min(o.waitMs, policy.maxWaitMs ?? Infinity);
-    const r = (running = run({ ...o, waitMs, policy, timeouts: DEFAULT_TIMEOUTS, events, terminal, teardown, memory: fileMemory() }));
+    const r = (running = run({ ...o, waitMs, policy, timeouts: DEFAULT_TIMEOUTS, events, terminal, teardown,
+      memory: fileMemory(), identity, helpers: knownHelpers() }));
     for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(sig, () => r.stop(sig));
     r.done.then((ending) => leave(ending, true), unexpected);
   };

@@ -14,6 +14,8 @@ export type EventName =
   | 'connected'
   | 'rejected-connection'
   | 'code-shown'
+  | 'identity'
+  | 'helper-refused'
   | 'another-peer'
   | 'code-checked'
   | 'confirmed'

@@ -27,7 +27,8 @@ const text = (v: unknown) => String(v ?? '').replace(/[\x00-\x1f\x7f]+/g, ' ');
 function line(event: EventName, f: Record<string, unknown>): string | null {
   switch (event) {
     case 'session-started':
-      return f.helper !== undefined ? `session started: ${text(f.helper)} is helping on this computer (shell PID ${text(f.pid)})`
+      return f.helper !== undefined ? `session started: ${text(f.helper)} is helping on this computer (shell PID ${text(f.pid)}; ` +
+        (f.identity ? `helper identity ${text(f.identity)}, "${text(f.name)}")` : 'the helper gave no identity)')
         : `session started: helping ${text(f.friend)}`;
     case 'session-ended':
       return `session ended (${text(f.reason)}): ${text(f.message)}`;
@@ -37,6 +38,8 @@ function line(event: EventName, f: Record<string, unknown>): string | null {
       return f.path ? `transcript: ${text(f.path)}` : `no transcript: ${text(f.error)}`;
     case 'desktop':
       return f.shared && f.display ? `screen shared (display ${text(f.display)})` : null;
+    case 'helper-refused':
+      return `refused a helper the policy does not name: identity ${text(f.identity ?? 'none')}${f.name ? `, "${text(f.name)}"` : ''}`;
     case 'failed':
       return `failed: ${text(f.reason)}`;
     default:

@@ -30,11 +30,14 @@ export interface Policy {
   transcript: 'optional' | 'required';
   /** The helpers' addresses, names or meeting points the friend may connect to (empty: any). */
   connectTo: string[];
+  /** The helper identities (fingerprints, "SHA256:...") this computer accepts help from (empty: any). */
+  allowedHelpers: string[];
 }
 
 export const NO_POLICY: Policy = {
   file: null, helpThisMachine: true, helpOthers: true, helperMayType: 'yes', desktop: true, openFirewall: true,
   mapPort: true, meetingPoint: true, maxSessionMs: null, maxWaitMs: null, transcript: 'optional', connectTo: [],
+  allowedHelpers: [],
 };
 
 type Reader = (v: unknown) => unknown;
@@ -42,6 +45,8 @@ const bool: Reader = (v) => (typeof v === 'boolean' ? v : undefined);
 const oneOf = (...words: string[]): Reader => (v) => (typeof v === 'string' && words.includes(v) ? v : undefined);
 const minutes: Reader = (v) => (typeof v === 'number' && Number.isFinite(v) && v >= 0 && v <= 525_600 ? (v === 0 ? null : Math.round(v * 60_000)) : undefined);
 const names: Reader = (v) => (Array.isArray(v) && v.every((s) => typeof s === 'string' && s.trim() !== '') ? v.map((s: string) => s.trim().toLowerCase()) : undefined);
+/** Fingerprints as `ssh-keygen -l` prints them; the base64 is case-sensitive, so kept as written. */
+const fingerprints: Reader = (v) => (Array.isArray(v) && v.every((s) => typeof s === 'string' && /^SHA256:[A-Za-z0-9+/]{43}$/.test(s.trim())) ? v.map((s: string) => s.trim()) : undefined);
 
 /** Each key of the file: what it sets, how it is read, and what a good value looks like. */
 const KEYS: Record<string, [keyof Policy, Reader, string]> = {
@@ -56,6 +61,7 @@ const KEYS: Record<string, [keyof Policy, Reader, string]> = {
   max_wait_minutes: ['maxWaitMs', minutes, 'a number of minutes (0: no limit)'],
   transcript: ['transcript', oneOf('optional', 'required'), '"optional" or "required"'],
   connect_to: ['connectTo', names, 'a list of addresses or names, like ["helpdesk.example.org"]'],
+  allowed_helpers: ['allowedHelpers', fingerprints, 'a list of helper identities as their helpers see them, like ["SHA256:..."] (43 characters after SHA256:)'],
 };
 
 /** The line of `text` where `key` is set, for the message. */
@@ -107,6 +113,11 @@ export function loadPolicy(file = process.env.REMOTE_HELP_POLICY || POLICY_FILE)
 /** Whether the friend may connect to this helper (address or meeting point as typed). */
 export function mayConnectTo(p: Policy, host: string): boolean {
   return p.connectTo.length === 0 || p.connectTo.includes(host.trim().toLowerCase());
+}
+
+/** Whether help may come from this helper identity (its fingerprint; null: it gave none). */
+export function mayBeHelpedBy(p: Policy, id: string | null): boolean {
+  return p.allowedHelpers.length === 0 || (id !== null && p.allowedHelpers.includes(id));
 }
 
 /** How a screen says that the administrator turned something off. */

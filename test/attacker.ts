@@ -11,8 +11,8 @@ import { dial, type Link } from '../src/net/tcp';
 
 export const TIMEOUTS: Timeouts = { handshakeMs: 10_000, verifyMs: 60_000 };
 
-export function identity(role: Role, key: SessionKey = freshKey()): Identity {
-  return { role, key, user: 'mallory', host: 'attacker', caps: 0 };
+export function identity(role: Role, key: SessionKey = freshKey(), helper?: Identity['identity']): Identity {
+  return { role, key, user: 'mallory', host: 'attacker', caps: 0, ...(helper ? { identity: helper } : {}) };
 }
 
 /** Rejects after `ms` unless `p` settles first. */
@@ -47,10 +47,10 @@ export async function dialHandshake(port: number, role: Role, key: SessionKey = 
 }
 
 /** Runs the handshake as responder on an accepted socket (the attacker waits). */
-export async function acceptHandshake(socket: net.Socket, role: Role, key: SessionKey = freshKey()): Promise<Attack> {
+export async function acceptHandshake(socket: net.Socket, role: Role, key: SessionKey = freshKey(), helper?: Identity['identity']): Promise<Attack> {
   socket.on('error', () => {});
   const link = { stream: socket, remote: 'peer' };
-  const h = handshakeOn(link, false, identity(role, key), TIMEOUTS);
+  const h = handshakeOn(link, false, identity(role, key, helper), TIMEOUTS);
   const verifying = await within('the attacker\'s handshake to reach the code', h.ready);
   return { link, key, verifying, cancel: h.cancel };
 }

@@ -39,7 +39,16 @@ async function toStep3(pane: Pane, role: '1' | '2') {
   await pane.key('Enter');
   await onStep(pane, 2, 'Who are you?');
   await pane.type(role);
+  if (role === '2') await nameHelper(pane);
   await onStep(pane, 3, role === '1' ? "Your helper's address" : 'What to tell your friend');
+}
+
+/** A helper's first time: step 3 asks for the name friends will see. */
+async function nameHelper(pane: Pane) {
+  await onStep(pane, 3, 'Your name for your friends');
+  await pane.type('Alex');
+  await pane.key('Enter');
+  await see(pane, 'Your friend sees you as: Alex (n: change).');
 }
 
 /** The frame's top border at a width: proof the screen was drawn for that size. */
@@ -77,6 +86,7 @@ async function walkToCode(tmux: TmuxServer, dir: string) {
   await helper.key('Enter');
   await onStep(helper, 2, 'Who are you?');
   await helper.type('2');
+  await nameHelper(helper);
   await onStep(helper, 3, 'What to tell your friend');
   await see(helper, 'port 0');
   await helper.key('Enter');
@@ -103,6 +113,7 @@ async function walkToCode(tmux: TmuxServer, dir: string) {
   await friend.key('Enter');
 
   await onStep(friend, 5, 'Read the code to your helper');
+  await see(friend, 'This says it is Alex. You have never been helped by this person before.');
   const code = (await see(friend, /Read this code aloud:\s+([0-9A-Z](?: [0-9A-Z]){4})/))[1];
   await onStep(helper, 5, 'Check the code');
   return { port, friend, helper, f, h, friendEvents, code };
@@ -342,6 +353,7 @@ test('screens: quitting on each of steps 1 to 5 exits 8 and leaves the terminal 
     await helper.key('Down');
     await see(helper, /> 2 {2}I am helping someone/);
     await helper.key('Enter');
+    await nameHelper(helper);
     await onStep(helper, 3, 'What to tell your friend');
     await helper.key('Enter');
     await onStep(helper, 4, 'Connecting');

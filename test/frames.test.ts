@@ -167,7 +167,9 @@ test('every message round-trips', () => {
     { type: 'commit', hash: Buffer.alloc(32, 3) },
     { type: 'info', info },
     { type: 'info', info: { ...info, role: 'helper', user: 'Zoë', host: '', caps: 0xffffffff } },
+    { type: 'info', info: { ...info, role: 'helper', identity: { key: ed25519Blob(Buffer.alloc(32, 5)), name: 'Alex, your nephew' } } },
     { type: 'confirmed' },
+    { type: 'proof', signature: Buffer.alloc(64, 8) },
     { type: 'abort', reason: 'busy', text: 'someone else connected first' },
   ];
   for (const m of messages) {
@@ -185,13 +187,16 @@ function body(type: number, bytes: Buffer): string | undefined {
 test('bad message bodies are decode errors with a reason', () => {
   const infoBody = encodeMessage({ type: 'info', info }).subarray(3);
   const keyAt = 1 + 1 + 4 + 1 + 12 + 2; // role, user "anna", host "annas-laptop", key length
+  // The same INFO with an identity named "Alex" (its last 5 bytes: str8 "Alex").
+  const withIdentity = encodeMessage({ type: 'info', info: { ...info, identity: { key: ed25519Blob(Buffer.alloc(32, 5)), name: 'Alex' } } }).subarray(3);
   const withUser = (user: Buffer) => Buffer.concat([Buffer.from([1, user.length]), user, infoBody.subarray(6)]);
   const rows: [string, number, Buffer, RegExp][] = [
     ['wrong magic', 1, Buffer.from('SSH-\x01\x01', 'latin1'), /^the other side is not remote-help$/],
     ['short hello', 1, Buffer.from('RH'), /not remote-help/],
-    ['other version', 1, Buffer.from('RHLP\x02\x01', 'latin1'), /^the other side runs an incompatible version \(protocol 2\)$/],
-    ['hello role 3', 1, Buffer.from('RHLP\x01\x03', 'latin1'), /unknown role/],
-    ['hello too long', 1, Buffer.from('RHLP\x01\x01\x00', 'latin1'), /HELLO has 1 unexpected byte/],
+    ['other version', 1, Buffer.from('RHLP\x03\x01', 'latin1'), /^the other side runs an incompatible version \(protocol 3\)$/],
+    ['version 1, before identities', 1, Buffer.from('RHLP\x01\x01', 'latin1'), /^the other side runs an incompatible version \(protocol 1\)$/],
+    ['hello role 3', 1, Buffer.from('RHLP\x02\x03', 'latin1'), /unknown role/],
+    ['hello too long', 1, Buffer.from('RHLP\x02\x01\x00', 'latin1'), /HELLO has 1 unexpected byte/],
     ['commit truncated', 2, Buffer.alloc(31), /COMMIT is 31 bytes long, expected 32/],
     ['commit too long', 2, Buffer.alloc(33), /33 bytes/],
     ['info truncated', 3, infoBody.subarray(0, infoBody.length - 1), /ends early/],
@@ -203,9 +208,16 @@ test('bad message bodies are decode errors with a reason', () => {
     ['bidi override in user', 3, withUser(Buffer.from('an\u202ena')), /control character/],
     ['bad utf-8 in user', 3, withUser(Buffer.from([0x61, 0xff, 0x62])), /not valid UTF-8/],
     ['user too long', 3, withUser(Buffer.alloc(65, 0x61)), /longer than 64 bytes/],
+    ['identity flag 2', 3, Buffer.concat([infoBody.subarray(0, -1), Buffer.from([2])]), /0 or 1/],
+    ['identity missing', 3, Buffer.concat([infoBody.subarray(0, -1), Buffer.from([1])]), /ends early \(in the identity\)/],
+    ['identity not ed25519', 3, Buffer.concat([withIdentity.subarray(0, -56), Buffer.alloc(51, 0x41), withIdentity.subarray(-5)]), /identity that is not an Ed25519/],
+    ['identity without name', 3, Buffer.concat([withIdentity.subarray(0, -5), Buffer.from([0])]), /without a name/],
+    ['identity name with escape', 3, Buffer.concat([withIdentity.subarray(0, -5), Buffer.from([4]), Buffer.from('Al\x1b[')]), /name contains a control character/],
+    ['identity name too long', 3, Buffer.concat([withIdentity.subarray(0, -5), Buffer.from([65]), Buffer.alloc(65, 0x61)]), /name is longer than 64 bytes/],
+    ['proof too short', 6, Buffer.alloc(63), /PROOF is 63 bytes long, expected 64/],
     ['confirmed with body', 4, Buffer.from([0]), /CONFIRMED has 1 unexpected byte/],
     ['abort reason 0', 5, Buffer.from([0, 0]), /unknown reason \(0\)/],
-    ['abort reason 6', 5, Buffer.from([6, 0]), /unknown reason \(6\)/],
+    ['abort reason 7', 5, Buffer.from([7, 0]), /unknown reason \(7\)/],
     ['abort empty', 5, Buffer.alloc(0), /ABORT ends early/],
     ['abort text truncated', 5, Buffer.from([1, 5, 0x61]), /ends early/],
     ['abort control char', 5, Buffer.from([1, 2, 0x61, 0x07]), /control character/],
@@ -226,6 +238,11 @@ test('encoders refuse details that could not be decoded', () => {
   assert.throws(() => encodeMessage({ type: 'info', info: { ...info, publicKey: Buffer.alloc(51) } }));
   assert.throws(() => encodeMessage({ type: 'info', info: { ...info, nonce: Buffer.alloc(31) } }));
   assert.throws(() => encodeMessage({ type: 'abort', reason: 'cancelled', text: 'x'.repeat(201) }));
+  const key = ed25519Blob(Buffer.alloc(32, 5));
+  assert.throws(() => encodeMessage({ type: 'info', info: { ...info, identity: { key, name: '' } } }), /name is empty/);
+  assert.throws(() => encodeMessage({ type: 'info', info: { ...info, identity: { key, name: 'A\u202eB' } } }), /control character/);
+  assert.throws(() => encodeMessage({ type: 'info', info: { ...info, identity: { key: Buffer.alloc(51), name: 'Alex' } } }), /identity/);
+  assert.throws(() => encodeMessage({ type: 'proof', signature: Buffer.alloc(63) }));
 });
 
 test('safeText makes any text sendable in ABORT', () => {

@@ -138,9 +138,9 @@ async function meetingSession(t: TestContext, w: World, form: 'public' | 'word')
   const capture = w.capture();
   let helper: Side;
   if (form === 'public') {
-    // Through the wizard: welcome, "I am helping", s on step 3 and the server, then wait.
+    // Through the wizard: welcome, "I am helping", a name for friends, s on step 3 and the server, then wait.
     helper = side(t, 'helper', ['--reconnect', '1'], w.ha, { REMOTE_HELP_SSH: w.ssh });
-    for (const [line, next] of [['', 'Who are you?'], ['2', 'Meet at a server: off (s:'], ['s', 'Leave it empty to meet directly.'], [SERVER, `Your friend will connect through the server ${SERVER}.`]]) {
+    for (const [line, next] of [['', 'Who are you?'], ['2', 'Type the name your friends will see'], ['Alex', 'Meet at a server: off (s:'], ['s', 'Leave it empty to meet directly.'], [SERVER, `Your friend will connect through the server ${SERVER}.`]]) {
       helper.write(`${line}\r`);
       await helper.waitFor(next);
     }

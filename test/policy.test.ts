@@ -14,6 +14,8 @@ const HOTKEY = '\x1b\x03';
 const CTRL_ALT_K = '\x1b\x0b';
 const MOUNTS = path.join(ROOT, 'test', 'fixtures', 'private-mounts.sh');
 const flat = (s: Side) => s.output().replace(/\s+/g, ' ');
+/** A helper identity's fingerprint as ssh-keygen -l shows it (43 base64 characters). */
+const ALEX = `SHA256:${'Alex0+/'.repeat(6)}a`;
 
 function policyFile(text: string): string {
   const dir = tempDir('remote-help-policy-');
@@ -38,12 +40,15 @@ test('the policy file: every key read, no file is no policy, and a bad file is r
   const file = policyFile([
     '# the help desk only, watching', 'help_this_machine = true', 'help_others = false', 'helper_may_type = "ask"', 'desktop = false',
     'open_firewall = false', 'map_port = false', 'meeting_point = false', 'max_session_minutes = 90', 'max_wait_minutes = 0.5',
-    'transcript = "required"', 'connect_to = ["HelpDesk.example.org", "192.0.2.10"]', '',
+    'transcript = "required"', 'connect_to = ["HelpDesk.example.org", "192.0.2.10"]', `allowed_helpers = ["${ALEX}"]`, '',
   ].join('\n'));
   assert.deepEqual(loadPolicy(file), {
     file, helpThisMachine: true, helpOthers: false, helperMayType: 'ask', desktop: false, openFirewall: false, mapPort: false,
     meetingPoint: false, maxSessionMs: 90 * 60_000, maxWaitMs: 30_000, transcript: 'required', connectTo: ['helpdesk.example.org', '192.0.2.10'],
+    allowedHelpers: [ALEX],
   });
+  assert.match(refusal(policyFile('allowed_helpers = ["Alex"]\n')), /line 1: allowed_helpers must be a list of helper identities/);
+  assert.match(refusal(policyFile(`allowed_helpers = ["${ALEX.slice(0, -1)}"]\n`)), /allowed_helpers must be/);
   const unknown = policyFile('desktop = true\n\nhelpers_may_type = "no"\n');
   assert.match(refusal(unknown), new RegExp(`${unknown}, line 3: "helpers_may_type" is not a setting remote-help knows`));
   const badValue = policyFile('helper_may_type = "sometimes"\n');
@@ -176,7 +181,26 @@ test('the longest session: the friend\'s side ends it, says why, and the helper 
     return /session ended \(time-limit\)/.test(text) ? text : null;
   }, 10_000);
   const pid = friend.pid;
-  assert.match(lines, new RegExp(`remote-help\\[${pid}\\]: session started: \\S+ is helping on this computer \\(shell PID \\d+\\)`));
+  assert.match(lines, new RegExp(`remote-help\\[${pid}\\]: session started: \\S+ is helping on this computer \\(shell PID \\d+; helper identity SHA256:[A-Za-z0-9+/]{43}, "[^"]+"\\)`));
   assert.match(lines, new RegExp(`remote-help\\[${pid}\\]: transcript: \\S+\\.cast`));
   assert.match(lines, new RegExp(`remote-help\\[${pid}\\]: session ended \\(time-limit\\): The session reached the longest time`));
+});
+
+test('allowed_helpers: a helper on the list helps; one not on it is turned away, both told why', { skip: !root && 'needs root', timeout: 120_000 }, async (t) => {
+  const desk = tempDir('remote-help-desk-');
+  const helper = side(t, 'helper', ['helper', '--port', '0', '--name', 'The help desk'], null, { REMOTE_HELP_CONFIG_DIR: desk });
+  const id = String((await helper.waitEvent('identity')).fingerprint);
+  const policy = policyFile(`allowed_helpers = ["${id}"]\n`);
+  const friend = side(t, 'friend', ['friend', `127.0.0.1:${await listeningPort(helper)}`], policy);
+  await confirmCode(friend, helper);
+  friend.write(HOTKEY);
+  await friend.exited;
+
+  const stranger = side(t, 'helper', ['helper', '--port', '0', '--name', 'The help desk'], null);
+  const f2 = side(t, 'friend', ['friend', `127.0.0.1:${await listeningPort(stranger)}`], policy);
+  assert.equal((await f2.exited).code, 10);
+  assert.match(flat(f2), /This computer takes help only from the helpers its administrator chose \(\S+policy\.conf\), and "The help desk" \(SHA256:\S+\) is not one of them\./);
+  assert.ok(!f2.events().some((e) => e.event === 'code-shown'), 'no code was shown for a helper not on the list');
+  assert.equal((await stranger.exited).code, 10);
+  assert.match(flat(stranger), /The friend's computer takes help only from the helpers its administrator chose, and you are not one of them\./);
 });

@@ -22,7 +22,10 @@ function after(s: WizardState, ...events: WizardEvent[]): WizardState {
   return s;
 }
 const friend = (): WizardState => initialState({ role: 'friend', port: 2222 });
-const helper = (): WizardState => initialState({ role: 'helper', port: 2222 });
+const helper = (): WizardState => initialState({ role: 'helper', port: 2222, helperName: 'Alex, your nephew' });
+// The friend's memory of helpers: Alex helped on 3 November (the fixture's today is 20 November).
+const NOV3 = new Date(2026, 10, 3, 15, 0).getTime();
+const seen = (s: WizardState['seen']) => ({ ...shown, seen: s ?? undefined });
 const at = (s: WizardState, n: WizardState['step']): WizardState => ({ ...s, step: n });
 const shown = { type: 'codeShown', code: CODE, peer: PEER } as const;
 
@@ -56,6 +59,10 @@ const STATES: Record<string, WizardState> = {
       'address alex@vps.example.org, then the one-time word K7QM-2D9X (say: Kilo Seven Quebec Mike Two Delta Nine X-ray).' }),
   'friend-3-word': after(at(friend(), 3), { type: 'setAddress', text: 'alex@vps.example.org', problem: null }),
   'friend-5': after(at(friend(), 4), shown),
+  'friend-5-known': after(at(friend(), 4), seen({ kind: 'known', name: 'Alex, your nephew', before: 'Alex, your nephew', last: NOV3, sessions: 4 })),
+  'friend-5-new': after(at(friend(), 4), seen({ kind: 'new', name: 'Alex, your nephew' })),
+  'friend-5-impostor': after(at(friend(), 4), seen({ kind: 'impostor', name: 'Alex', before: 'Alex, your nephew', last: NOV3 })),
+  'helper-3-name': at(initialState({ role: 'helper', port: 2222 }), 3),
   'friend-5-pressed-y': after(at(friend(), 4), shown, { type: 'pressY' }),
   'helper-5': after(at(helper(), 4), shown),
   'helper-5-mismatch': after(at(helper(), 4), shown, { type: 'codeTyped', matches: false }),
@@ -90,6 +97,7 @@ const CASES: Case[] = [
   { name: 'helper-3-utf8-120x40', state: STATES['helper-3'], cols: 120, rows: 40, ...UTF8, ready: /Step 3 of 7/ },
   // A serial console: vt220, 80x24, no UTF-8.
   { name: 'friend-5-vt220-80x24', state: STATES['friend-5'], cols: 80, rows: 24, term: 'vt220', lang: 'C', ready: /Step 5 of 7/ },
+  { name: 'friend-5-impostor-vt220-80x24', state: STATES['friend-5-impostor'], cols: 80, rows: 24, term: 'vt220', lang: 'C', ready: /Step 5 of 7/ },
   { name: 'too-small-50x15', state: STATES['friend-1'], cols: 50, rows: 15, term: 'linux', lang: 'C', ready: /too small/ },
 ];
 

@@ -133,7 +133,7 @@ test('a failed connection in the wizard goes back to step 3 with the problem, re
 });
 
 test('the helper is shown each address as it is read aloud', () => {
-  const sc = screenFor({ ...initialState({ role: 'helper' }), step: 3 }, { addresses: ['192.0.2.10', '2001:db8::10'], listeningPort: 2300 });
+  const sc = screenFor({ ...initialState({ role: 'helper', helperName: 'Alex' }), step: 3 }, { addresses: ['192.0.2.10', '2001:db8::10'], listeningPort: 2300 });
   const text = sc.lines.join('\n');
   assert.match(text, /192 dot 0 dot 2 dot 10, port 2300/);
   assert.match(text, /2 0 0 1, colon, d b 8, colon colon, 1 0, port 2300/);
@@ -183,7 +183,7 @@ test('step 4 offers to start the network only when that is what is missing; N st
 });
 
 test('the waiting side\'s step 3 turns the firewall option on and off (off by default; --open-firewall starts it on); the dialling side has none', () => {
-  const waiting = run(initialState({ role: 'helper' }), [{ type: 'continue' }]).s;
+  const waiting = run(initialState({ role: 'helper', helperName: 'Alex' }), [{ type: 'continue' }]).s;
   assert.equal(waiting.step, 3);
   assert.equal(waiting.openFirewall, false);
   assert.match(screenFor(waiting, ctx).lines.join('\n'), /Open the firewall port for me: off/);

@@ -12,7 +12,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 
 /** The person's choices on the command line, as the wizard keeps them. */
-export type Start = Pick<WizardState, 'role' | 'reverse' | 'address' | 'port' | 'via' | 'word' | 'helperMayType' | 'shareDesktop' | 'openFirewall' | 'mapPort'>;
+export type Start = Pick<WizardState, 'role' | 'reverse' | 'address' | 'port' | 'via' | 'word' | 'helperMayType' | 'shareDesktop' | 'openFirewall' | 'mapPort'> &
+  Partial<Pick<WizardState, 'helperName'>>;
 
 /** The wizard's first state, and the desktop there is to share (the friend's side). */
 export function startState(o: Start, policy: Policy): { state: WizardState; desktop: DesktopFound } {

@@ -16,6 +16,7 @@ import { changedSince, describeLeftovers, jobPlaces, taggedProcesses } from '../
 import { spawnShell } from '../session/pty';
 import type { DesktopFound } from '../session/desktop';
 import { friendDesktop } from './friend-desktop';
+import { helperId } from './who';
 import { TURNED_OFF, type Policy } from '../policy';
 import { openTranscript, type Transcript } from '../session/transcript';
 import type { Teardown } from '../teardown';
@@ -72,6 +73,9 @@ export function runFriendSession(o: {
   onStarted(): void;
 }): FriendRun {
   const helperName = `${o.peer.user}@${o.peer.host}`;
+  /** Who helped, for the transcript and the system log: the identity's fingerprint and its name. */
+  const identity = o.peer.identity ? { identity: helperId(o.peer), name: o.peer.identity.name } : { identity: null };
+  const whoHelped = o.peer.identity ? `${helperName}, "${o.peer.identity.name}" (identity ${identity.identity})` : `${helperName} (no identity)`;
   const resumeSecret = newResumeSecret();
   const served = new Map<number, Served>();
   let transcript: Transcript | null = null;
@@ -94,7 +98,7 @@ export function runFriendSession(o: {
       startedAt = Date.now();
       const pty = spawnShell(size, o.terminal.term);
       o.teardown.add('shared shell', () => pty.kill(), { first: true });
-      const t = openTranscript({ size, term: term ?? o.terminal.term, title: `remote-help session with ${helperName}` });
+      const t = openTranscript({ size, term: term ?? o.terminal.term, title: `remote-help session with ${whoHelped}` });
       if ('path' in t) {
         transcript = t;
         o.teardown.add('transcript', () => t.close('error'));
@@ -107,7 +111,7 @@ export function runFriendSession(o: {
       o.terminal.raw(o.teardown);
       // Logged once the keyboard is raw: from here on Ctrl-Alt-C reaches the scanner, not the
       // terminal's own Ctrl-C handling.
-      o.events.emit('session-started', { helper: helperName, pid: pty.pid, pty: pty.via });
+      o.events.emit('session-started', { helper: helperName, ...identity, pid: pty.pid, pty: pty.via });
       o.terminal.onResize(() => session.friendResized());
       desktop.start();
       if (o.policy.maxSessionMs !== null) {

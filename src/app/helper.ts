@@ -132,5 +132,12 @@ export async function runHelperSession(o: {
     session.resized();
     clients.get(live)?.resize(next.cols, next.rows);
   });
-  return { ended, stop: () => session.stop('signal') };
+  // A signal ends the helper's side like ~., but the exit status says it was a signal.
+  let stoppedBy: 'signal' | 'error' | null = null;
+  const said = ended.then((out): Ending => {
+    if (stoppedBy === 'signal') return { ...out, exit: 'signal', message: 'remote-help was stopped. You left the session.' };
+    if (stoppedBy === 'error') return { ...out, exit: 'internal', message: 'remote-help ran into a problem and left the session.' };
+    return out;
+  });
+  return { ended: said, stop: (why) => ((stoppedBy = why), session.stop('signal')) };
 }

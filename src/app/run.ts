@@ -1,16 +1,14 @@
 // Runs the wizard: feeds people's input and network progress into the pure state machine and
 // carries out its effects (connect, confirm, abort, exit), then hands over to the session.
 import type { Teardown } from '../teardown';
-import { hostname, userName } from '../system';
 import { formatDuration } from '../duration';
 import { HelpError, toHelpError, type Ending } from '../errors';
 import type { EventLog } from '../events';
-import { freshKey } from '../net/keys';
 import { DEFAULT_PORT, parseAddress } from '../net/address';
 import { LinkSupervisor, type Conn } from '../net/link';
 import { resumeToken } from '../net/returning';
 import { localAddresses } from '../net/tcp';
-import { handshakeUntil, type Identity, type Timeouts, type Verifying } from '../net/verify';
+import { handshakeUntil, type Timeouts, type Verifying } from '../net/verify';
 import { fullUI } from '../screens/full';
 import { plainUI, type WizardUI } from '../screens/plain';
 import { clockText, type ViewContext } from '../screens/view';
@@ -22,6 +20,9 @@ import type { Policy } from '../policy';
 import { runFriendSession } from './friend';
 import { runHelperSession } from './helper';
 import type { Memory } from './memory';
+import type { IdentityStore } from './identity';
+import type { KnownHelpers } from './known-helpers';
+import { admitted, codeShown, helperId, myDetails } from './who';
 import type { Terminal } from './terminal';
 
 export interface RunOptions {
@@ -53,6 +54,9 @@ export interface RunOptions {
   terminal: Terminal;
   teardown: Teardown;
   memory: Memory;
+  /** The helper's identity (identity.ts); the helpers the friend knows (known-helpers.ts). */
+  identity: IdentityStore;
+  helpers: KnownHelpers;
 }
 
 export interface Run {
@@ -75,7 +79,8 @@ export function run(o: RunOptions): Run {
   const friendDials = o.role !== 'helper' && !o.reverse;
   const address = o.address || (friendDials ? o.memory.lastHelper() : '');
   const memoryNote = friendDials ? o.memory.note() : null;
-  const { state: first, desktop } = startState({ ...o, address }, o.policy);
+  const helpersNote = o.role !== 'helper' ? o.helpers.note() : null;
+  const { state: first, desktop } = startState({ ...o, address, helperName: o.identity.name() }, o.policy);
   let state: WizardState = { ...first, step: o.startStep,
     wordNeeded: o.address.includes('@') && !o.word };
   let listeningPort: number | null = null;
@@ -153,6 +158,13 @@ export function run(o: RunOptions): Run {
       case 'abort':
         for (const p of peers) p.v.abort(effect.reason, effect.text);
         break;
+      case 'saveName':
+        try {
+          o.identity.setName(effect.name);
+        } catch (err) {
+          dispatch({ type: 'ended', ending: toHelpError(err) });
+        }
+        break;
       case 'exit':
         ui?.stop();
         abortConnect?.abort();
@@ -182,11 +194,13 @@ export function run(o: RunOptions): Run {
     try {
       if (role === 'friend') refusedTranscript(o.policy, true);
       const way = wayFor(state);
-      const me: Identity = { role, key: freshKey(), user: userName(), host: hostname(), caps: 0 };
+      const me = myDetails(role, o.identity, state.helperName, o.events, activity);
       const sup = new LinkSupervisor({ way, events: o.events, teardown: o.teardown });
       if (way.kind === 'dial') activity(`Connecting to your ${other} at ${state.address}...`);
       const picked = new Promise<Peer>((r) => (choose = r));
-      const { conn, value: v } = await sup.first((c, signal) => handshakeUntil(c, way.kind === 'dial', me, o.timeouts, signal), {
+      const greet = (c: Conn, signal: AbortSignal) => handshakeUntil(c, way.kind === 'dial', me, o.timeouts, signal)
+        .then((v) => (role === 'friend' ? admitted(v, o.policy, o.events, activity) : v));
+      const { conn, value: v } = await sup.first(greet, {
         waitMs: o.waitMs,
         signal: abortConnect.signal,
         onRetry: (n, why, missing) => {
@@ -213,8 +227,7 @@ export function run(o: RunOptions): Run {
       });
       if (gen !== connectGen) return v.abort('cancelled', 'the other person stopped');
       const shown = addPeer(conn, v);
-      o.events.emit('code-shown', { code: v.code, peer: { user: v.peer.user, host: v.peer.host }, remote: v.remote });
-      dispatch({ type: 'codeShown', code: v.code, peer: { user: v.peer.user, host: v.peer.host } });
+      dispatch(codeShown(role, v, o.helpers, o.events));
       // The one shown failing before anyone was chosen ends it, as before.
       const p = await Promise.race([picked, shown.v.finished.then(() => shown)]);
       const { peer } = await p.v.finished;
@@ -222,6 +235,8 @@ export function run(o: RunOptions): Run {
       ui?.stop();
       const onStarted = () => {
         if (role === 'friend' && dials(state)) o.memory.remember(state.address);
+        const id = role === 'friend' && helperId(peer);
+        if (id) o.helpers.met(id, peer.identity!.name);
         dispatch({ type: 'sessionStarted' });
       };
       // A link that comes back names the session; SSH with the pinned keys then proves it is the
@@ -237,14 +252,8 @@ export function run(o: RunOptions): Run {
         ended = f.ended;
       } else {
         const h = await runHelperSession({ ...common, privateKey: me.key.privateKey });
-        // A signal ends the helper's side like ~., but the exit status says it was a signal.
-        let stoppedBy: 'signal' | 'error' | null = null;
-        stopSession = (why) => ((stoppedBy = why), h.stop(why));
-        ended = h.ended.then((out): Ending => {
-          if (stoppedBy === 'signal') return { ...out, exit: 'signal', message: 'remote-help was stopped. You left the session.' };
-          if (stoppedBy === 'error') return { ...out, exit: 'internal', message: 'remote-help ran into a problem and left the session.' };
-          return out;
-        });
+        stopSession = (why) => h.stop(why);
+        ended = h.ended;
       }
       const outcome = await ended;
       void o.teardown.run(); // the terminal is itself again before the last screen is printed
@@ -268,6 +277,7 @@ export function run(o: RunOptions): Run {
     listeningPort,
     clock: clockText(Date.now(), waitStartedAt, o.waitMs),
     memoryNote,
+    helpersNote: state.role === 'friend' ? helpersNote : null,
   });
   const tty = o.terminal.tty();
   ui = !o.plain && tty

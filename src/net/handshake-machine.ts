@@ -6,12 +6,19 @@
 //                                      <-  HELLO
 //                                      <-  INFO       (sent on COMMIT)
 //   INFO (must hash to COMMIT)         ->
+//   PROOF (the helper's, either role)  <->    the helper's identity key signs the transcript
 //   ... both show the code, the people compare it ...
 //   CONFIRMED                         <->  CONFIRMED  -> every later byte is SSH
 //
 // The responder reveals its INFO only after the committer is bound to its own,
 // so a man in the middle cannot pick his details to steer the code: he gets
 // one 2^-25 guess per attempt.
+//
+// The helper's INFO also carries its long-lived identity (key and name), so the commitment and
+// the transcript cover them and the spoken code vouches for them too. Right after the INFOs the
+// helper sends PROOF, its identity key's signature of the transcript hash: a key copied from an
+// earlier connection cannot sign this one. The side receiving an identity shows the code only
+// once the PROOF checks out.
 //
 // The machine is a pure reducer `step(state, input) -> { state, effects }`
 // over plain data; the Handshake class (handshake.ts) only feeds it bytes and runs the
@@ -24,6 +31,7 @@ import {
   type AbortReason, type Info, type Message, type Role,
 } from './messages';
 import { deriveCode } from './sas';
+import { proofValid, signProof } from './identity';
 
 /** Most SSH bytes kept while waiting for the local person to confirm. */
 export const MAX_EARLY_SSH_BYTES = 256 * 1024;
@@ -54,6 +62,10 @@ export interface HandshakeState {
   readonly peerConfirmed: boolean;
   readonly early?: Early; // SSH bytes after the peer's CONFIRMED, newest first
   readonly earlyBytes: number;
+  /** The seed of our identity key, when our INFO carries an identity: it signs our PROOF. */
+  readonly idSeed?: Buffer;
+  /** The peer's INFO carried an identity whose PROOF has not arrived yet: no code until it has. */
+  readonly proofPending: boolean;
 }
 
 // An immutable list that grows at the head: appending stays O(1) per chunk
@@ -74,10 +86,11 @@ export type HandshakeInput =
 export type Effect = { kind: 'send'; bytes: Buffer } | { kind: 'event'; event: HandshakeEvent };
 type Step = { state: HandshakeState; effects: Effect[] };
 
-export function initialState(committer: boolean, local: Info): HandshakeState {
+export function initialState(committer: boolean, local: Info, idSeed?: Buffer): HandshakeState {
+  if (local.identity && !idSeed) throw new RangeError('an identity needs its key to prove it');
   const ownInfo = encodeMessage({ type: 'info', info: local });
   return {
-    phase: 'hello', committer, local, started: false,
+    phase: 'hello', committer, local, started: false, idSeed, proofPending: false,
     ownHello: encodeMessage({ type: 'hello', role: local.role }),
     ownInfo,
     commit: committer ? encodeMessage({ type: 'commit', hash: sha256(ownInfo) }) : undefined,
@@ -92,7 +105,7 @@ export function step(s: HandshakeState, input: HandshakeInput): Step {
       if (s.started) return { state: s, effects: [] };
       return { state: { ...s, started: true }, effects: s.commit ? [send(s.ownHello), send(s.commit)] : [send(s.ownHello)] };
     case 'confirm':
-      if (s.phase !== 'verify' || s.localConfirmed) return { state: s, effects: [] };
+      if (s.phase !== 'verify' || s.localConfirmed || s.proofPending) return { state: s, effects: [] };
       return finishIfBoth({ ...s, localConfirmed: true }, [send(encodeMessage({ type: 'confirmed' }))]);
     case 'abort':
       return fail(s, input.reason, localAbortMessage(input.reason, input.text), input.text, false);
@@ -141,6 +154,15 @@ function onMessage(s: HandshakeState, m: Message, raw: Buffer, after: Buffer): S
       return enterVerify(s, m.info, raw);
     }
     case 'verify': {
+      if (s.proofPending) {
+        if (m.type !== 'proof') return unexpected(s, m);
+        if (!proofValid(s.peer!.identity!.key, s.transcript!, m.signature)) {
+          return fail(s, 'protocol-error',
+            `The other side says it is ${s.peer!.identity!.name}, but could not prove it: someone may be pretending to be them.`,
+            'the identity proof does not match', false);
+        }
+        return { state: { ...s, proofPending: false }, effects: [event({ kind: 'code', code: s.code!, peer: s.peer! })] };
+      }
       if (m.type !== 'confirmed') return unexpected(s, m);
       // From here on every byte is SSH: keep what was already read behind it.
       const state = { ...s, peerConfirmed: true, early: { bytes: Buffer.from(after) }, earlyBytes: after.length };
@@ -169,7 +191,10 @@ function enterVerify(s: HandshakeState, peer: Info, peerInfo: Buffer): Step {
     .update(responderInfo).update(committerInfo).digest();
   const code = deriveCode(transcript);
   const effects = s.committer ? [send(s.ownInfo)] : [];
-  return { state: { ...s, phase: 'verify', peer, transcript, code }, effects: [...effects, event({ kind: 'code', code, peer })] };
+  if (s.idSeed) effects.push(send(encodeMessage({ type: 'proof', signature: signProof(s.idSeed, transcript) })));
+  const proofPending = peer.identity !== undefined;
+  if (!proofPending) effects.push(event({ kind: 'code', code, peer }));
+  return { state: { ...s, phase: 'verify', peer, transcript, code, proofPending }, effects };
 }
 
 function finishIfBoth(s: HandshakeState, effects: Effect[]): Step {
@@ -208,7 +233,9 @@ function unexpected(s: HandshakeState, m: Message): Step {
   if (s.phase === 'hello' || !s.started) what = `${name} before HELLO`;
   else if (m.type === 'hello') what = 'a second HELLO';
   else if (m.type === 'commit') what = s.committer ? 'a COMMIT, but only the side that connected sends one' : 'a second COMMIT';
-  else if (m.type === 'confirmed') what = s.peerConfirmed ? 'a second CONFIRMED' : 'CONFIRMED before both sides exchanged details';
+  else if (m.type === 'confirmed') what = s.peerConfirmed ? 'a second CONFIRMED' : s.proofPending ? 'CONFIRMED before PROOF' : 'CONFIRMED before both sides exchanged details';
+  else if (m.type === 'proof') what = s.phase === 'verify' ? 'a PROOF nobody asked for' : 'PROOF before both sides exchanged details';
+  else if (s.proofPending) what = `${name} before PROOF`;
   else if (s.phase === 'verify') what = `${name} after both sides exchanged details`;
   else what = 'INFO before COMMIT';
   return protocolError(s, what);
@@ -220,6 +247,7 @@ const PEER_ABORT: Record<AbortReason, string> = {
   timeout: 'The other side gave up waiting.',
   'protocol-error': 'The other side stopped because the connection did not work as expected.',
   busy: 'The other side is busy with another session. Try again later.',
+  'not-allowed': 'The friend\'s computer takes help only from the helpers its administrator chose, and you are not one of them.',
 };
 
 // Only a protocol error's text adds something a person can use; for the others our own words say it.
@@ -233,6 +261,7 @@ const LOCAL_ABORT: Record<AbortReason, string> = {
   timeout: 'Stopped: the other side took too long to answer.',
   'protocol-error': 'Stopped: the connection did not work as expected.',
   busy: 'Stopped: this side is busy with another session.',
+  'not-allowed': 'Stopped: this computer takes help only from the helpers its administrator chose.',
 };
 
 function localAbortMessage(reason: AbortReason, text: string): string {

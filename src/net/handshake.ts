@@ -2,6 +2,7 @@
 // frame at a time, so decoding stops right behind the peer's CONFIRMED, and carries out its
 // effects (bytes to send, events to report).
 import { FrameDecoder } from './frames';
+import { identityFromSeed } from './identity';
 import { checkInfo, type AbortReason, type Info } from './messages';
 import { initialState, step, type HandshakeEvent, type HandshakeInput, type HandshakeState, type Phase } from './handshake-machine';
 
@@ -12,6 +13,8 @@ export interface HandshakeOptions {
   committer: boolean;
   /** Our details; the nonce must be fresh for every handshake. */
   local: Info;
+  /** The seed of the identity key in `local.identity` (the helper's), which signs our PROOF. */
+  idSeed?: Buffer;
   send: (bytes: Buffer) => void;
   onEvent: (e: HandshakeEvent) => void;
 }
@@ -32,7 +35,9 @@ export class Handshake {
   constructor(private readonly opts: HandshakeOptions) {
     const bad = checkInfo(opts.local);
     if (bad) throw new RangeError(`invalid local details: ${bad}`);
-    this.state = initialState(opts.committer, opts.local);
+    if (opts.local.identity && !(opts.idSeed && identityFromSeed(opts.idSeed).publicBlob.equals(opts.local.identity.key)))
+      throw new RangeError('invalid local details: the identity key does not belong to its seed');
+    this.state = initialState(opts.committer, opts.local, opts.idSeed);
   }
 
   get phase(): Phase {

@@ -22,12 +22,12 @@ function sshString(b: Buffer | string): Buffer {
  * We write it ourselves because ssh2's generateKeyPairSync drops leading zero bytes of the public
  * key, which makes about one key in 256 unreadable (mscdex/ssh2 issues 1390 and 1513).
  */
-export function opensshEd25519(seed: Buffer, pub: Buffer): { privateKey: string; publicBlob: Buffer } {
+export function opensshEd25519(seed: Buffer, pub: Buffer, comment = ''): { privateKey: string; publicBlob: Buffer } {
   const publicBlob = Buffer.concat([sshString('ssh-ed25519'), sshString(pub)]);
   const check = randomBytes(4);
   let secret = Buffer.concat([
     check, check,
-    sshString('ssh-ed25519'), sshString(pub), sshString(Buffer.concat([seed, pub])), sshString(''),
+    sshString('ssh-ed25519'), sshString(pub), sshString(Buffer.concat([seed, pub])), sshString(comment),
   ]);
   const pad = (8 - (secret.length % 8)) % 8;
   secret = Buffer.concat([secret, Buffer.from([1, 2, 3, 4, 5, 6, 7].slice(0, pad))]);

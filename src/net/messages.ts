@@ -7,13 +7,18 @@
 
 import { encodeFrame, type Frame } from './frames';
 
-export const MessageType = { HELLO: 1, COMMIT: 2, INFO: 3, CONFIRMED: 4, ABORT: 5 } as const;
+export const MessageType = { HELLO: 1, COMMIT: 2, INFO: 3, CONFIRMED: 4, ABORT: 5, PROOF: 6 } as const;
 
-export const PROTOCOL_VERSION = 1;
+/** 2: INFO may carry the helper's identity, and PROOF exists. */
+export const PROTOCOL_VERSION = 2;
 const MAGIC = Buffer.from('RHLP', 'ascii');
 export const MAX_USER_BYTES = 64;
 export const MAX_HOST_BYTES = 255; // a DNS name is at most 253 characters
 export const MAX_ABORT_TEXT_BYTES = 200;
+/** The name a helper chose to show friends ("Alex, your nephew"). */
+export const MAX_NAME_BYTES = 64;
+/** An Ed25519 signature (RFC 8032 section 5.1.6): the PROOF's body. */
+export const PROOF_BYTES = 64;
 export const NONCE_BYTES = 32;
 /** caps bit 0: the friend has a desktop (VNC) that could be shared. */
 export const CAP_DESKTOP = 1;
@@ -21,7 +26,7 @@ export const CAP_DESKTOP = 1;
 import type { Role } from '../shared';
 
 export type { Role };
-export type AbortReason = 'code-mismatch' | 'cancelled' | 'timeout' | 'protocol-error' | 'busy';
+export type AbortReason = 'code-mismatch' | 'cancelled' | 'timeout' | 'protocol-error' | 'busy' | 'not-allowed';
 
 export interface Info {
   role: Role;
@@ -31,6 +36,9 @@ export interface Info {
   publicKey: Buffer;
   nonce: Buffer;
   caps: number;
+  /** The helper's long-lived identity (src/net/identity.ts): its public key blob and the name it
+   * chose to show friends. Absent on the friend's side. */
+  identity?: { key: Buffer; name: string };
 }
 
 export type Message =
@@ -38,11 +46,12 @@ export type Message =
   | { type: 'commit'; hash: Buffer }
   | { type: 'info'; info: Info }
   | { type: 'confirmed' }
+  | { type: 'proof'; signature: Buffer }
   | { type: 'abort'; reason: AbortReason; text: string };
 
 const ROLES: readonly (Role | undefined)[] = [undefined, 'friend', 'helper'];
 const REASONS: readonly (AbortReason | undefined)[] = [
-  undefined, 'code-mismatch', 'cancelled', 'timeout', 'protocol-error', 'busy',
+  undefined, 'code-mismatch', 'cancelled', 'timeout', 'protocol-error', 'busy', 'not-allowed',
 ];
 
 export function encodeMessage(m: Message): Buffer {
@@ -58,6 +67,7 @@ export function encodeMessage(m: Message): Buffer {
     }
     case 'info': {
       // INFO body: u8 role | str8 user | str8 host | str16 publicKey | nonce(32) | u32 caps
+      //            | u8 hasIdentity (0 or 1) | [identityKey(51) | str8 name]
       const i = m.info;
       const bad = checkInfo(i);
       if (bad) throw new RangeError(`cannot send INFO: ${bad}`);
@@ -65,15 +75,20 @@ export function encodeMessage(m: Message): Buffer {
       caps.writeUInt32BE(i.caps >>> 0);
       const key = Buffer.alloc(2);
       key.writeUInt16BE(i.publicKey.length);
+      const id = i.identity ? [u8(1), i.identity.key, str8(i.identity.name)] : [u8(0)];
       return encodeFrame(MessageType.INFO, Buffer.concat([
-        u8(roleCode(i.role)), str8(i.user), str8(i.host), key, i.publicKey, i.nonce, caps,
+        u8(roleCode(i.role)), str8(i.user), str8(i.host), key, i.publicKey, i.nonce, caps, ...id,
       ]));
     }
     case 'confirmed':
       // CONFIRMED body: empty
       return encodeFrame(MessageType.CONFIRMED, Buffer.alloc(0));
+    case 'proof':
+      // PROOF body: the identity key's Ed25519 signature of the transcript (64), see identity.ts
+      if (m.signature.length !== PROOF_BYTES) throw new RangeError(`a proof is ${PROOF_BYTES} bytes`);
+      return encodeFrame(MessageType.PROOF, m.signature);
     case 'abort': {
-      // ABORT body: u8 reason (1..5, see REASONS) | str8 text (<= 200 bytes)
+      // ABORT body: u8 reason (1..6, see REASONS) | str8 text (<= 200 bytes)
       const bad = checkText(m.text, MAX_ABORT_TEXT_BYTES, 'the reason text');
       if (bad) throw new RangeError(`cannot send ABORT: ${bad}`);
       return encodeFrame(MessageType.ABORT, Buffer.concat([u8(REASONS.indexOf(m.reason)), str8(m.text)]));
@@ -104,6 +119,7 @@ export function decodeMessage(frame: Frame): { message: Message } | { error: str
     }
     case MessageType.INFO: {
       // u8 role | str8 user | str8 host | str16 publicKey | nonce(32) | u32 caps
+      // | u8 hasIdentity | [identityKey(51) | str8 name]
       const role = ROLES[r.u8() ?? 0];
       if (!role) return { error: 'INFO names an unknown role' };
       const user = r.text(r.u8(), MAX_USER_BYTES, 'the user name');
@@ -115,12 +131,27 @@ export function decodeMessage(frame: Frame): { message: Message } | { error: str
       if (!isEd25519Blob(publicKey)) return { error: 'INFO carries a public key that is not an Ed25519 SSH key' };
       const nonce = r.take(NONCE_BYTES);
       const caps = r.u32();
-      if (!nonce || caps === undefined) return { error: 'INFO ends early' };
+      const hasIdentity = r.u8();
+      if (!nonce || caps === undefined || hasIdentity === undefined) return { error: 'INFO ends early' };
       const info: Info = { role, user, host, publicKey: Buffer.from(publicKey), nonce: Buffer.from(nonce), caps };
+      if (hasIdentity > 1) return { error: `INFO says ${hasIdentity} for whether it has an identity (0 or 1)` };
+      if (hasIdentity === 1) {
+        const key = r.take(ED25519_BLOB_BYTES);
+        if (!key) return { error: 'INFO ends early (in the identity)' };
+        if (!isEd25519Blob(key)) return { error: 'INFO carries an identity that is not an Ed25519 SSH key' };
+        const name = r.text(r.u8(), MAX_NAME_BYTES, 'the name');
+        if (typeof name !== 'string') return name;
+        if (name.trim() === '') return { error: 'INFO carries an identity without a name' };
+        info.identity = { key: Buffer.from(key), name };
+      }
       return r.end('INFO') ?? { message: { type: 'info', info } };
     }
     case MessageType.CONFIRMED:
       return r.end('CONFIRMED') ?? { message: { type: 'confirmed' } };
+    case MessageType.PROOF:
+      // signature(64)
+      if (frame.body.length !== PROOF_BYTES) return { error: `PROOF is ${frame.body.length} bytes long, expected ${PROOF_BYTES}` };
+      return { message: { type: 'proof', signature: Buffer.from(frame.body) } };
     case MessageType.ABORT: {
       // u8 reason | str8 text
       const code = r.u8();
@@ -140,7 +171,15 @@ export function checkInfo(i: Info): string | null {
   if (!isEd25519Blob(i.publicKey)) return 'the public key is not an Ed25519 SSH key blob';
   if (i.nonce.length !== NONCE_BYTES) return `the nonce must be ${NONCE_BYTES} bytes`;
   if (!Number.isInteger(i.caps) || i.caps < 0 || i.caps > 0xffffffff) return 'caps must fit in 32 bits';
-  return checkText(i.user, MAX_USER_BYTES, 'the user name') ?? checkText(i.host, MAX_HOST_BYTES, 'the host name');
+  if (i.identity && !isEd25519Blob(i.identity.key)) return 'the identity is not an Ed25519 SSH key blob';
+  return checkText(i.user, MAX_USER_BYTES, 'the user name') ?? checkText(i.host, MAX_HOST_BYTES, 'the host name') ??
+    (i.identity ? checkName(i.identity.name) : null);
+}
+
+/** Why a helper's name cannot be shown to friends, or null when it can. */
+export function checkName(name: string): string | null {
+  if (name.trim() === '') return 'the name is empty';
+  return checkText(name, MAX_NAME_BYTES, 'the name');
 }
 
 // SSH wire format of an Ed25519 public key (RFC 8709 section 4):

@@ -4,6 +4,7 @@
 import { HelpError } from '../errors';
 import { Handshake, type HandshakeEvent } from './handshake';
 import { freshNonce, type SessionKey } from './keys';
+import type { IdentityKey } from './identity';
 import type { AbortReason, Info, Role } from './messages';
 import type { Duplex } from 'node:stream';
 import type { Link } from './tcp';
@@ -14,6 +15,8 @@ export interface Identity {
   user: string;
   host: string;
   caps: number;
+  /** The helper's long-lived identity and the name it shows friends (none on the friend's side). */
+  identity?: { key: IdentityKey; name: string };
 }
 
 export interface Timeouts {
@@ -45,6 +48,8 @@ export interface Verifying {
 const PROTOCOL_FAIL = new Set<AbortReason>(['protocol-error', 'busy']);
 
 function failure(e: Extract<HandshakeEvent, { kind: 'failed' }>): HelpError {
+  if (e.reason === 'not-allowed')
+    return new HelpError('policy', e.message, 'Ask whoever looks after your friend\'s computer to add your identity (ssh-keygen -l -f ~/.config/remote-help/helper-identity shows it).');
   if (e.reason === 'timeout')
     return new HelpError('code', e.message, 'Start again when you are both ready to read the code.');
   if (e.reason === 'cancelled')
@@ -84,7 +89,9 @@ export function handshakeOn(link: Link, committer: boolean, me: Identity, t: Tim
   };
   const hs = new Handshake({
     committer,
-    local: { role: me.role, user: me.user, host: me.host, publicKey: me.key.publicBlob, nonce: freshNonce(), caps: me.caps },
+    local: { role: me.role, user: me.user, host: me.host, publicKey: me.key.publicBlob, nonce: freshNonce(), caps: me.caps,
+      ...(me.identity ? { identity: { key: me.identity.key.publicBlob, name: me.identity.name } } : {}) },
+    idSeed: me.identity?.key.seed,
     send: (bytes) => {
       if (!stream.destroyed) stream.write(bytes);
     },

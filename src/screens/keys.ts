@@ -3,7 +3,8 @@
 import { codesMatch, normalizeCode } from '../net/sas';
 import { checkDialAddress, normalizeWord, parseVia, WORD_LENGTH } from '../net/meeting-word';
 import { screenFor } from './view';
-import { codeTyped, dials, type WizardEvent, type WizardState } from './wizard';
+import { checkName } from '../net/messages';
+import { asksName, codeTyped, dials, type WizardEvent, type WizardState } from './wizard';
 
 /** What the full-screen view keeps itself: the text being typed and the highlighted choice. */
 export interface FieldState {
@@ -50,6 +51,7 @@ export function keyToEvent(s: WizardState, f: FieldState, k: Key): { event: Wiza
       if (k.ch === 'f' || k.ch === 'F') return ev({ type: 'toggleFirewall' });
       if (k.ch === 'm' || k.ch === 'M') return ev({ type: 'toggleMapPort' });
       if (k.ch === 's' || k.ch === 'S') return ev({ type: 'editVia' });
+      if (k.ch === 'n' || k.ch === 'N') return ev({ type: 'editName' });
       return enter && !dials(s) ? ev({ type: 'continue' }) : none;
     case 4:
       return k.ch === 'n' || k.ch === 'N' ? ev({ type: 'startNetwork' }) : none;
@@ -69,6 +71,7 @@ export function keyToEvent(s: WizardState, f: FieldState, k: Key): { event: Wiza
 
 function fieldEntered(s: WizardState, f: FieldState): { event: WizardEvent | null; field: FieldState } {
   const typed = f.typed.trim();
+  if (asksName(s)) return { event: nameEvent(typed), field: { ...f, typed: '' } };
   if (s.step === 3 && s.viaEditing) return { event: viaEvent(typed), field: { ...f, typed: '' } };
   if (s.step === 3 && s.wordNeeded) {
     const word = normalizeWord(typed);
@@ -89,6 +92,13 @@ function fieldEntered(s: WizardState, f: FieldState): { event: WizardEvent | nul
   const field = { ...f, typed: '' };
   if ('error' in n) return { event: { type: 'codeTyped', matches: false, invalid: n.error }, field };
   return { event: codeTyped(s, typed, codesMatch), field };
+}
+
+/** The name the helper typed on step 3 for friends to see. */
+export function nameEvent(typed: string): WizardEvent {
+  const text = typed.trim();
+  const bad = checkName(text);
+  return { type: 'setName', text, problem: bad && `${bad[0].toUpperCase()}${bad.slice(1)}.` };
 }
 
 /** The meeting point the helper typed on step 3 ('' turns it off). */

@@ -4,8 +4,8 @@ import type { Readable, Writable } from 'node:stream';
 import { codesMatch, normalizeCode } from '../net/sas';
 import { checkDialAddress, normalizeWord, WORD_LENGTH } from '../net/meeting-word';
 import { screenFor, type Screen, type ViewContext } from './view';
-import { viaEvent } from './keys';
-import { codeTyped, dials, type WizardEvent, type WizardState } from './wizard';
+import { nameEvent, viaEvent } from './keys';
+import { asksName, codeTyped, dials, type WizardEvent, type WizardState } from './wizard';
 
 /** The terminal's width when the output is one, else 80. */
 export function columns(output: Writable): number {
@@ -110,10 +110,12 @@ export function lineToEvent(s: WizardState, line: string): WizardEvent | null {
       if (word === 'b') return { type: 'back' };
       return null;
     case 3:
+      if (asksName(s)) return word === 'b' ? { type: 'back' } : nameEvent(line);
       if (s.viaEditing) return word === 'b' ? { type: 'back' } : viaEvent(line);
       if (word === 'b') return { type: 'back' };
       if (word === 'r') return { type: 'toggleReverse' };
       if (word === 's' && s.role === 'helper') return { type: 'editVia' };
+      if (word === 'n' && s.role === 'helper') return { type: 'editName' };
       if (word === 'f' && !dials(s)) return { type: 'toggleFirewall' };
       if (word === 'm' && !dials(s)) return { type: 'toggleMapPort' };
       if (!dials(s)) return { type: 'continue' };

@@ -4,7 +4,8 @@ import { formatDuration } from '../duration';
 import { codeWords } from '../net/sas';
 import { bigText } from './bigfont';
 import { TURNED_OFF } from '../policy';
-import { dials, type WizardState } from './wizard';
+import { asksName, dials, type WizardState } from './wizard';
+import { seenLines } from './seen';
 
 export interface Screen {
   step: number;
@@ -29,6 +30,10 @@ export interface ViewContext {
   clock?: string;
   /** Said on the friend's step 3 when the address cannot be remembered (read-only disk). */
   memoryNote?: string | null;
+  /** Said on the friend's step 5 when helpers are not remembered or recognised here. */
+  helpersNote?: string | null;
+  /** Now, in ms since the epoch (the golden screens pass a fixed one). */
+  now?: number;
 }
 
 /** An address as it is read aloud over the phone: "192 dot 0 dot 2 dot 10". */
@@ -60,6 +65,7 @@ export function screenFor(s: WizardState, ctx: ViewContext): Screen {
           'They will be able to type commands on this computer, and you will see everything.',
           '',
           'WARNING: only accept help from someone you trust and are talking to right now.',
+          'Go on only with someone you asked for help yourself: real companies never call you to fix your computer.',
           ...(s.off.typing ? [`On this computer helpers can only watch: typing is ${TURNED_OFF}.`] : []),
           '',
           'You can end the session at any time with Ctrl-Alt-C or F12.',
@@ -84,7 +90,7 @@ export function screenFor(s: WizardState, ctx: ViewContext): Screen {
         keys: s.networkOffer ? 'n: start the network   Esc: cancel   q: quit' : 'Esc: cancel   q: quit',
       };
     case 5:
-      return verify(s);
+      return verify(s, ctx);
     case 6:
       return {
         step: 6,
@@ -117,6 +123,21 @@ function details(s: WizardState, ctx: ViewContext, problem: string[]): Screen {
   const firewall = dials(s) ? 'Firewall: nothing to open on this side (it connects out).'
     : s.off.firewall ? `Open the firewall port for me: ${TURNED_OFF}.` : s.openFirewall ? 'Open the firewall port for me: ON, for this session only (f: turn off).'
       : 'Open the firewall port for me: off (f: turn on if a firewall blocks it).';
+  if (asksName(s)) {
+    return {
+      step: 3,
+      title: 'Your name for your friends',
+      lines: [
+        'Type the name your friends will see when you help them, then press Enter.',
+        'Use a name they know you by, like "Alex, your nephew".',
+        ...(s.helperName ? [`Now: ${s.helperName}`] : []),
+        ...problem,
+      ],
+      input: 'Name: ',
+      keys: s.helperName ? 'Enter: done   Esc: back   Ctrl-C: quit' : 'Enter: go on   Esc: back   Ctrl-C: quit',
+    };
+  }
+  const nameLine = s.role === 'helper' ? [`Your friend sees you as: ${s.helperName} (n: change).`] : [];
   if (dials(s) && s.wordNeeded) {
     return {
       step: 3,
@@ -142,6 +163,7 @@ function details(s: WizardState, ctx: ViewContext, problem: string[]): Screen {
         '',
         reverseLine,
         firewall,
+        ...nameLine,
         ...problem,
       ],
       input: 'Address: ',
@@ -168,7 +190,7 @@ function details(s: WizardState, ctx: ViewContext, problem: string[]): Screen {
     return {
       step: 3,
       title: `What to tell your ${other(s)}`,
-      lines: [`Your ${other(s)} will connect through the server ${s.via}.`, 'The next step shows what to read to them.', '', ...meet, ...problem],
+      lines: [`Your ${other(s)} will connect through the server ${s.via}.`, 'The next step shows what to read to them.', '', ...meet, ...nameLine, ...problem],
       keys: 'Enter: wait   Esc: back   q: quit',
     };
   }
@@ -191,6 +213,7 @@ function details(s: WizardState, ctx: ViewContext, problem: string[]): Screen {
       s.off.mapPort ? `Ask my router to forward the port: ${TURNED_OFF}.` : s.mapPort ? 'Ask my router to forward the port: ON, for this session only (m: turn off).'
         : `Ask my router to forward the port: off (m: turn on${allPrivate && ctx.addresses.length > 0 ? ': these addresses are private' : ''}).`,
       ...meet,
+      ...nameLine,
       ...problem,
     ],
     keys: 'Enter: wait   Tab: reverse   f: firewall   m: router   Esc: back   q: quit',
@@ -211,7 +234,7 @@ function typingLine(s: WizardState): string {
     : 'Your helper will only watch. Press v to let them type.';
 }
 
-function verify(s: WizardState): Screen {
+function verify(s: WizardState, ctx: ViewContext): Screen {
   const code = s.code ?? '?????';
   const spaced = code.split('').join(' ');
   const words = s.code ? codeWords(s.code).join('  ') : '';
@@ -225,7 +248,8 @@ function verify(s: WizardState): Screen {
       step: 5,
       title: 'Read the code to your helper',
       lines: [
-        `Connected to ${who}.`,
+        ...(s.seen ? seenLines(s.seen, who, ctx.now ?? Date.now()) : [`Connected to ${who}.`]),
+        ...(ctx.helpersNote ? [ctx.helpersNote] : []),
         ...others,
         `Read this code aloud:   ${spaced}`,
         `In words:   ${words}`,

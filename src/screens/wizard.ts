@@ -8,6 +8,15 @@ import type { Role } from '../shared';
 export type { Role };
 export type Step = 1 | 2 | 3 | 4 | 5 | 6 | 7;
 
+/** Who the helper says they are, and what the friend's memory makes of it (the friend's step 5):
+ * the identity seen before (its name then, the last session, how many); one never seen; a name
+ * the friend knows from another identity; or no identity at all. `last` is ms since the epoch. */
+export type Seen =
+  | { kind: 'known'; name: string; before: string; last: number; sessions: number }
+  | { kind: 'new'; name: string }
+  | { kind: 'impostor'; name: string; before: string; last: number }
+  | { kind: 'anonymous' };
+
 export interface WizardState {
   step: Step;
   role: Role | null;
@@ -34,8 +43,14 @@ export interface WizardState {
   openFirewall: boolean;
   /** The waiting side asks the router to forward its port (UPnP / NAT-PMP; step 3, --map-port). */
   mapPort: boolean;
+  /** The name the helper shows friends ('' until chosen: step 3 asks for it), and whether the
+   * helper is changing it there (n). */
+  helperName: string;
+  nameEditing: boolean;
   code: string | null;
   peer: { user: string; host: string } | null;
+  /** The friend's side: who the helper says they are, and whether they helped before. */
+  seen: Seen | null;
   /** Other computers that reached a code while this one is shown (the waiting side keeps taking
    * them until someone is confirmed): the code the friend reads tells which is theirs. */
   others: { user: string; host: string; code: string }[];
@@ -76,13 +91,16 @@ export type WizardEvent =
   /** s on the helper's step 3: type a meeting point; then the server typed ('' for none). */
   | { type: 'editVia' }
   | { type: 'setVia'; text: string; problem: string | null }
+  /** n on the helper's step 3: change the name friends see; then the name typed, or what is wrong with it. */
+  | { type: 'editName' }
+  | { type: 'setName'; text: string; problem: string | null }
   /** The one-time word of a meeting point (normalized), or what is wrong with what was typed. */
   | { type: 'setWord'; word: string; problem: string | null }
   /** `offerNetwork`: this machine's network is what is missing, and N may start it. */
   | { type: 'activity'; text: string; offerNetwork?: boolean }
   /** N on step 4: start this machine's network. */
   | { type: 'startNetwork' }
-  | { type: 'codeShown'; code: string; peer: { user: string; host: string } }
+  | { type: 'codeShown'; code: string; peer: { user: string; host: string }; seen?: Seen }
   /** `which`: the computer whose code matched: 0 the one shown, 1 the first of `others`, ... */
   | { type: 'codeTyped'; matches: boolean; which?: number; invalid?: string }
   /** Another computer reached a code on the waiting side. */
@@ -101,6 +119,8 @@ export type Effect =
   | { type: 'connect' }
   | { type: 'startNetwork' }
   | { type: 'cancelConnect' }
+  /** Keep the name the helper chose to show friends. */
+  | { type: 'saveName'; name: string }
   /** Confirm that computer (0: the one shown, 1: the first of `others`, ...); turn the rest away. */
   | { type: 'confirm'; which: number }
   | { type: 'abort'; reason: 'code-mismatch' | 'cancelled'; text: string }
@@ -109,7 +129,7 @@ export type Effect =
 /** After this many wrong codes the helper's side stops: guessing is what a man in the middle does. */
 export const MAX_MISMATCHES = 3;
 
-export function initialState(o: Partial<Pick<WizardState, 'role' | 'reverse' | 'address' | 'port' | 'via' | 'word' | 'helperMayType' | 'openFirewall' | 'mapPort' | 'shareDesktop' | 'desktopAvailable' | 'desktopNote' | 'off'>> = {}): WizardState {
+export function initialState(o: Partial<Pick<WizardState, 'role' | 'reverse' | 'address' | 'port' | 'via' | 'word' | 'helperMayType' | 'openFirewall' | 'mapPort' | 'shareDesktop' | 'desktopAvailable' | 'desktopNote' | 'off' | 'helperName'>> = {}): WizardState {
   const off = o.off ?? { typing: false, firewall: false, mapPort: false, meeting: false };
   return {
     step: 1,
@@ -126,8 +146,11 @@ export function initialState(o: Partial<Pick<WizardState, 'role' | 'reverse' | '
     networkOffer: false,
     openFirewall: (o.openFirewall ?? false) && !off.firewall,
     mapPort: (o.mapPort ?? false) && !off.mapPort,
+    helperName: o.helperName ?? '',
+    nameEditing: false,
     code: null,
     peer: null,
+    seen: null,
     others: [],
     codeCheck: 'none',
     mismatches: 0,
@@ -194,7 +217,7 @@ export function step(s: WizardState, e: WizardEvent): Result {
     case 4:
       if (e.type === 'activity') return go(s, { activity: e.text, networkOffer: e.offerNetwork ?? false });
       if (e.type === 'startNetwork' && s.networkOffer) return go(s, { networkOffer: false }, [{ type: 'startNetwork' }]);
-      if (e.type === 'codeShown') return go(s, { step: 5, code: e.code, peer: e.peer, problem: null });
+      if (e.type === 'codeShown') return go(s, { step: 5, code: e.code, peer: e.peer, seen: e.seen ?? null, problem: null });
       if (e.type === 'back') return go(s, { step: 3, activity: '' }, [{ type: 'cancelConnect' }]);
       if (e.type === 'connectFailed') return go(s, { step: 3, activity: '', problem: { message: e.message, next: e.next } });
       return same(s);
@@ -212,7 +235,19 @@ export function step(s: WizardState, e: WizardEvent): Result {
   }
 }
 
+/** The helper's step 3 asks for the name friends see: the first time, and after n. */
+export function asksName(s: WizardState): boolean {
+  return s.step === 3 && s.role === 'helper' && (s.nameEditing || s.helperName === '');
+}
+
 function details(s: WizardState, e: WizardEvent): Result {
+  if (asksName(s)) {
+    if (e.type === 'back') return s.helperName ? go(s, { nameEditing: false, problem: null }) : go(s, { step: 2, problem: null });
+    if (e.type !== 'setName') return same(s);
+    if (e.problem) return go(s, { problem: { message: e.problem, next: 'Type a short name your friends know you by, like "Alex, your nephew".' } });
+    return go(s, { helperName: e.text, nameEditing: false, problem: null }, [{ type: 'saveName', name: e.text }]);
+  }
+  if (e.type === 'editName' && s.role === 'helper') return go(s, { nameEditing: true, problem: null });
   if (s.wordNeeded) {
     if (e.type === 'back') return go(s, { wordNeeded: false, problem: null });
     if (e.type !== 'setWord') return same(s);
