@@ -20,6 +20,8 @@ export interface Policy {
    * helpers only watch; "ask": the helper starts watching until the friend gives the keyboard. */
   helperMayType: 'yes' | 'no' | 'ask';
   desktop: boolean;
+  /** The helper may send and fetch files through the shared shell (~s, ~g). */
+  fileTransfer: boolean;
   openFirewall: boolean;
   mapPort: boolean;
   meetingPoint: boolean;
@@ -35,7 +37,7 @@ export interface Policy {
 }
 
 export const NO_POLICY: Policy = {
-  file: null, helpThisMachine: true, helpOthers: true, helperMayType: 'yes', desktop: true, openFirewall: true,
+  file: null, helpThisMachine: true, helpOthers: true, helperMayType: 'yes', desktop: true, fileTransfer: true, openFirewall: true,
   mapPort: true, meetingPoint: true, maxSessionMs: null, maxWaitMs: null, transcript: 'optional', connectTo: [],
   allowedHelpers: [],
 };
@@ -54,6 +56,7 @@ const KEYS: Record<string, [keyof Policy, Reader, string]> = {
   help_others: ['helpOthers', bool, 'true or false'],
   helper_may_type: ['helperMayType', oneOf('yes', 'no', 'ask'), '"yes", "no" or "ask"'],
   desktop: ['desktop', bool, 'true or false'],
+  file_transfer: ['fileTransfer', bool, 'true or false'],
   open_firewall: ['openFirewall', bool, 'true or false'],
   map_port: ['mapPort', bool, 'true or false'],
   meeting_point: ['meetingPoint', bool, 'true or false'],

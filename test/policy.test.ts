@@ -39,11 +39,11 @@ test('the policy file: every key read, no file is no policy, and a bad file is r
   assert.deepEqual(loadPolicy('/nonexistent/policy.conf'), NO_POLICY);
   const file = policyFile([
     '# the help desk only, watching', 'help_this_machine = true', 'help_others = false', 'helper_may_type = "ask"', 'desktop = false',
-    'open_firewall = false', 'map_port = false', 'meeting_point = false', 'max_session_minutes = 90', 'max_wait_minutes = 0.5',
+    'file_transfer = false', 'open_firewall = false', 'map_port = false', 'meeting_point = false', 'max_session_minutes = 90', 'max_wait_minutes = 0.5',
     'transcript = "required"', 'connect_to = ["HelpDesk.example.org", "192.0.2.10"]', `allowed_helpers = ["${ALEX}"]`, '',
   ].join('\n'));
   assert.deepEqual(loadPolicy(file), {
-    file, helpThisMachine: true, helpOthers: false, helperMayType: 'ask', desktop: false, openFirewall: false, mapPort: false,
+    file, helpThisMachine: true, helpOthers: false, helperMayType: 'ask', desktop: false, fileTransfer: false, openFirewall: false, mapPort: false,
     meetingPoint: false, maxSessionMs: 90 * 60_000, maxWaitMs: 30_000, transcript: 'required', connectTo: ['helpdesk.example.org', '192.0.2.10'],
     allowedHelpers: [ALEX],
   });

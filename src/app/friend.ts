@@ -93,6 +93,7 @@ export function runFriendSession(o: {
     greeting: () => [{ t: 'resume', secret: resumeSecret.toString('hex') }, ...desktop.greeting()],
     onKeyboard: (allowed) => desktop.keyboard(allowed),
     keyboardLocked: o.policy.helperMayType === 'no' ? `Helpers can only watch on this computer: typing is ${TURNED_OFF}.` : undefined,
+    filesRefused: o.policy.fileTransfer ? undefined : `Copying files is ${TURNED_OFF}.`,
     rules: { windowMs: o.reconnectWindowMs, firstShellMs: SHELL_WAIT_MS },
     start(size, term) {
       startedAt = Date.now();

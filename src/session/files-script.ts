@@ -93,9 +93,10 @@ export function dataLines(data: Buffer): string[] {
  *   remote-help-file ID begin SIZE MODE file|dir gzip|plain
  *   base64 lines
  *   remote-help-file ID end SHA256        (of the file's bytes, or of the tar stream)
- * or "... failed WHY" / "... stopped". The data are read twice (once for the SHA-256): a file
+ * or "... failed WHY" / "... stopped"; "... failed too-big SIZE" when there is more than `limit`
+ * (the helper is asked, and the command typed again without it). The data are read twice (once for the SHA-256): a file
  * that changes meanwhile fails the check instead of arriving half old, half new. */
-export function fetchCommand(id: string, from: Buffer, tools: ToolSet): string {
+export function fetchCommand(id: string, from: Buffer, tools: ToolSet, limit: number | null): string {
   const pack = tools.gzip ? 'gzip -1c | base64' : 'base64';
   const kind = tools.gzip ? 'gzip' : 'plain';
   const dir = tools.tar
@@ -105,6 +106,7 @@ export function fetchCommand(id: string, from: Buffer, tools: ToolSet): string {
     ` ( r='${MARK} ${id}'; ${shAssign('f', from)}; trap 'echo; echo "$r stopped"; exit 130' INT`,
     `${dir}; elif test -f "$f" && test -r "$f"; then src() { cat -- "$f"; }; k=file; s=$(wc -c <"$f")`,
     `else echo "$r failed not a readable file or folder"; exit 1; fi`,
+    ...(limit === null ? [] : [`if test "$s" -gt ${limit}; then echo "$r failed too-big $s"; exit 1; fi`]),
     `echo "$r begin $s $(stat -c %a -- "$f") $k ${kind}"; src | ${pack} || exit 1; echo "$r end $(src | sha256sum | cut -c1-64)" )\r`,
   ].join('; ');
 }

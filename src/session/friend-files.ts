@@ -26,6 +26,8 @@ export interface FriendFilesOptions {
   interrupt(): void;
   /** Every byte of the shell's output to the helper (a fetch), or back to normal. */
   lossless(on: boolean): void;
+  /** Every copy is refused with this (the policy). */
+  refused?: string;
 }
 
 export interface FriendFiles {
@@ -48,6 +50,9 @@ export interface FriendFiles {
 const QUIET_MS = 120_000;
 /** How long the friend has to answer a fetch's question. */
 const ANSWER_MS = 90_000;
+/** How often, and how many times, the shell is looked at before "a program is running". */
+const PROMPT_RETRY_MS = 100;
+const PROMPT_TRIES = 15;
 /** The echo is reported at least every this many bytes during a send. */
 const ECHO_EVERY = 4096;
 
@@ -98,11 +103,23 @@ export function friendFiles(o: FriendFilesOptions): FriendFiles {
 
   /** Why a copy cannot start now, in words for the helper; null when it can. */
   function refusal(): string | null {
+    if (o.refused) return o.refused;
     if (copy || asking) return 'Another copy is on its way: wait for it to end.';
     if (!o.mayType()) return 'Your friend has the keyboard: nothing is typed until they give it back.';
     const program = o.foreground();
-    if (program) return `${program} is running in the shell: copying needs the shell's prompt. Quit it (or press Ctrl-C) first.`;
+    if (program) return `${program} is running in the shell: quit it first (a copy needs the shell's prompt).`;
     return null;
+  }
+
+  /** A request: refused, asked, or begun. A program in the foreground is given a moment: the
+   * commands of the copy before may still be leaving (the shell takes the terminal back then). */
+  function request(id: string, way: 'send' | 'fetch', name: string, tries: number) {
+    const no = refusal();
+    if (no && tries > 1 && !copy && !asking && o.mayType() && !o.refused) return void o.clock.setTimeout(() => request(id, way, name, tries - 1), PROMPT_RETRY_MS);
+    if (no) return answer(id, false, no);
+    if (way === 'fetch') return ask(id, name);
+    answer(id, true);
+    begin(id, 'send', name);
   }
 
   function ask(id: string, name: string) {
@@ -137,6 +154,8 @@ export function friendFiles(o: FriendFilesOptions): FriendFiles {
     } else if (parsed.word === 'end') {
       o.mark(`file copied by the helper from this computer: ${c.name} (${c.size ?? '?'} bytes, SHA-256 ${parsed.sha256})`);
       end('fetched');
+    } else if (parsed.word === 'failed' && parsed.why.startsWith('too-big')) {
+      // The helper is asked whether to go on: the copy is not over until it says.
     } else if (parsed.word === 'stopped' || parsed.word === 'failed') {
       o.mark(`copy of ${c.name} ${parsed.word === 'stopped' ? 'stopped' : `failed: ${parsed.why}`}`);
       end(parsed.word);
@@ -145,13 +164,7 @@ export function friendFiles(o: FriendFilesOptions): FriendFiles {
 
   return {
     fromHelper(msg) {
-      if (msg.way && msg.name !== undefined) {
-        const no = refusal();
-        if (no) return answer(msg.id, false, no);
-        if (msg.way === 'fetch') return ask(msg.id, msg.name);
-        answer(msg.id, true);
-        return begin(msg.id, 'send', msg.name);
-      }
+      if (msg.way && msg.name !== undefined) return request(msg.id, msg.way, msg.name, PROMPT_TRIES);
       if (asking?.id === msg.id && msg.stop) return decide(false, 'The helper gave up.');
       if (copy?.id !== msg.id) return;
       awake();
@@ -202,7 +215,8 @@ export function friendFiles(o: FriendFilesOptions): FriendFiles {
       return true;
     },
     status() {
-      if (asking) return `${o.helperName} wants to copy ${asking.name} from this computer. Allow it? Press y or n`;
+      // The keys first: a long name is cut at the end of the line, never the way to answer.
+      if (asking) return `Press y or n: may ${o.helperName} copy ${asking.name} from this computer?`;
       if (!copy) return null;
       return copy.way === 'send'
         ? `${o.helperName} is sending ${copy.name} (${copy.percent} %); Ctrl-C stops it`

@@ -36,6 +36,8 @@ export interface FriendSessionOptions {
   onKeyboard?(allowed: boolean): void;
   /** Helpers only watch here (the policy): Ctrl-Alt-K says this instead of giving the keyboard. */
   keyboardLocked?: string;
+  /** Copies through the shell are refused with this (the policy). */
+  filesRefused?: string;
   /** Starts the shared pty at the first shell, and what records the session. */
   start(size: TermSize, term: string | null): { pty: Pty; record: SessionRecord | null };
   /** Most a slow helper may hold of output before it gets a fresh screen instead. */
@@ -120,6 +122,7 @@ export function startFriendSession(o: FriendSessionOptions): FriendSession {
     repaint: () => repaint(),
     interrupt: () => shell?.pty.write('\x03'),
     lossless: (on) => current?.feed?.lossless(on),
+    refused: o.filesRefused,
   });
 
   function feed(e: FriendEvent, typed?: Buffer) {

@@ -72,6 +72,21 @@ const basename = (p: Buffer): Buffer => {
   return p.subarray(slash + 1, end);
 };
 
+/** What the helper reads when the shell stopped or failed a copy. */
+function lastWords(m: Extract<FileLine, { word: 'stopped' | 'failed' }>): string {
+  return m.word === 'stopped' ? 'The copy was stopped in the shell (Ctrl-C); nothing was left half written.'
+    : `The copy failed on your friend's computer (${m.why}); nothing was left half written.`;
+}
+
+function statOf(p: Buffer): fs.Stats {
+  try {
+    return fs.statSync(p);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new Stopped(code === 'ENOENT' ? `There is no ${showPath(p)} here: nothing was sent.` : `${showPath(p)} cannot be read here (${code ?? (e as Error).message}).`);
+  }
+}
+
 const size = (n: number) => (n >= 1e6 ? `${(n / 1e6).toFixed(1)} MB` : n >= 1e3 ? `${(n / 1e3).toFixed(0)} kB` : `${Math.round(n)} bytes`);
 
 interface Run {
@@ -117,6 +132,8 @@ export function helperFiles(o: HelperFilesOptions): HelperFiles {
 
   const offer = (r: Run, m: FileToHelper | FileLine) => {
     const w = r.waiting;
+    // The shell's last word ends the copy whatever is waited for (typing, the echo, the data).
+    if ((!w || !w.want(m)) && 'word' in m && (m.word === 'stopped' || m.word === 'failed')) return cancel(r, lastWords(m));
     if (!w || !w.want(m)) return;
     r.waiting = null;
     o.clock.clearTimeout(w.timer);
@@ -145,14 +162,14 @@ export function helperFiles(o: HelperFilesOptions): HelperFiles {
   /** The shell's last word on the copy. */
   async function outcome(r: Run): Promise<FileLine> {
     const last = await next<FileLine>(r, (m) => 'word' in m && ['sent', 'end', 'stopped', 'failed'].includes(m.word), QUIET_MS, 'The shell stopped answering during the copy.');
-    if (last.word === 'stopped') throw new Stopped('The copy was stopped in the shell (Ctrl-C); nothing was left half written.');
-    if (last.word === 'failed') throw new Stopped(`The copy failed on your friend's computer: ${last.why}.`);
+    if (last.word === 'stopped' || last.word === 'failed') throw new Stopped(lastWords(last));
     return last;
   }
 
   async function send(r: Run, local: Buffer, to: Buffer | null) {
-    const st = fs.statSync(local);
+    const st = statOf(local);
     if (!st.isFile()) throw new Stopped(`${showPath(local)} is not a file: only files can be sent (folders can be fetched).`);
+    if (st.size > o.limit && !(await yes(`${r.name} is ${size(st.size)}, more than ${size(o.limit)}. Send it anyway?`))) throw new Stopped('Nothing sent.');
     const data = fs.readFileSync(local);
     const sha256 = createHash('sha256').update(data).digest('hex');
     const tools = await opening(r, ANSWER_MS);
@@ -161,7 +178,7 @@ export function helperFiles(o: HelperFilesOptions): HelperFiles {
     const lines = dataLines(gzip ? packed : data);
     type(r, sendCommand({ id: r.id, to: to ?? Buffer.from('.'), name: basename(local), mode: st.mode, sha256, lines: lines.length, gzip }));
     const go = await next<FileLine>(r, (m) => 'word' in m && ['receiving', 'failed'].includes(m.word), PROBE_MS, 'The shell did not start the command that receives the file. Nothing more is typed.');
-    if (go.word === 'failed') throw new Stopped(`The copy failed on your friend's computer: ${go.why}.`);
+    if (go.word === 'failed') throw new Stopped(lastWords(go));
     r.progress = { done: 0, total: data.length, since: o.clock.now() };
     let percent = -1;
     for (const [i, line] of lines.entries()) {
@@ -184,10 +201,15 @@ export function helperFiles(o: HelperFilesOptions): HelperFiles {
     const where = Buffer.from(target, 'latin1');
     if (fs.existsSync(where) && !(await yes(`${showPath(where)} exists here. Replace it?`))) throw new Stopped('Nothing fetched: the file here is kept.');
     const tools = await opening(r, FRIEND_ANSWER_MS);
-    type(r, fetchCommand(r.id, remote, tools));
-    const begin = await next<FileLine>(r, (m) => 'word' in m && ['begin', 'failed', 'stopped'].includes(m.word), QUIET_MS, 'The shell did not start the copy.');
-    if (begin.word === 'stopped') throw new Stopped('The copy was stopped in the shell (Ctrl-C).');
-    if (begin.word === 'failed') throw new Stopped(`The copy failed on your friend's computer: ${begin.why}.`);
+    let begin: FileLine;
+    for (let limit: number | null = o.limit; ; limit = null) {
+      type(r, fetchCommand(r.id, remote, tools, limit));
+      begin = await next<FileLine>(r, (m) => 'word' in m && ['begin', 'failed', 'stopped'].includes(m.word), QUIET_MS, 'The shell did not start the copy.');
+      const big = begin.word === 'failed' && limit !== null ? /^too-big (\d+)$/.exec(begin.why) : null;
+      if (!big) break;
+      if (!(await yes(`${r.name} is ${size(Number(big[1]))}, more than ${size(o.limit)}. Fetch it anyway?`))) throw new Stopped('Nothing fetched.');
+    }
+    if (begin.word === 'stopped' || begin.word === 'failed') throw new Stopped(lastWords(begin));
     if (begin.word !== 'begin') throw new Stopped('The shell did not start the copy.');
     const end = await outcome(r);
     if (end.word !== 'end' || !r.data) return;
