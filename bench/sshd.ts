@@ -57,6 +57,7 @@ export async function startSshd(shellHome: string): Promise<Sshd> {
     'PrintLastLog no',
     'UseDNS no',
     'LogLevel ERROR',
+    'Subsystem sftp internal-sftp', // scp's own protocol since OpenSSH 9 (the files scenario)
     `SetEnv HOME=${shellHome} HISTFILE=/dev/null`, // the same empty HOME as remote-help's shells
     '',
   ].join('\n'));

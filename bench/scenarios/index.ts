@@ -3,7 +3,8 @@ import type { Scenario } from '../sessions';
 import { bulk } from './bulk';
 import { connect, firstScreen } from './connect';
 import { echo } from './echo';
+import { files } from './files';
 import { ctrlcFlood, killFlood } from './flood';
 import { poorLink } from './poor-link';
 
-export const scenarios: Scenario[] = [echo, bulk, connect, firstScreen, killFlood, ctrlcFlood, poorLink];
+export const scenarios: Scenario[] = [echo, bulk, connect, firstScreen, killFlood, ctrlcFlood, poorLink, files];
