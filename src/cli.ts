@@ -15,6 +15,7 @@ import { replayTranscript } from './app/replay';
 import { listTranscripts } from './app/transcripts';
 import { run, type Run } from './app/run';
 import { processTerminal } from './app/terminal';
+import { sessionView, type SessionView } from './app/screen-reader';
 import { Teardown } from './teardown';
 import { loadPolicy } from './policy';
 import { withJournal } from './journal';
@@ -37,6 +38,7 @@ Exit status:
 
 interface Common {
   plain?: boolean;
+  session?: SessionView;
   events?: string;
   wait: number;
   reconnect: number;
@@ -69,7 +71,8 @@ function minutesArg(text: string): number {
 
 function withCommon(c: Command): Command {
   return c
-    .option('--plain', 'line mode: numbered prompts, no full-screen drawing (dumb terminals, screen readers)')
+    .option('--plain', 'line mode: numbered prompts, no full-screen drawing, and the session as lines (dumb terminals, screen readers)')
+    .addOption(new Option('--session <view>', 'how the shared shell is shown: "screen" (painted, a status line on the last row) or "lines" (output as it comes, changes said as lines); default: lines with --plain or when a console screen reader runs').choices(['screen', 'lines']))
     .option('--events <file>', 'append one JSON object per line for each thing that happens')
     .addOption(new Option('--wait <minutes>', 'give up waiting for the other side after this long').default(30).argParser(minutesArg))
     .addOption(new Option('--reconnect <minutes>', 'when the link drops mid-session, how long to wait for it to come back (0: end at once)').default(10).argParser(reconnectArg))
@@ -165,6 +168,7 @@ function checkAddress(address: string, port: number) {
 
 interface StartOptions {
   plain: boolean;
+  session?: SessionView;
   events?: string;
   waitMs: number;
   reconnectMs: number;
@@ -187,6 +191,7 @@ interface StartOptions {
 function common(o: Common) {
   return {
     plain: Boolean(o.plain),
+    session: o.session,
     events: o.events,
     waitMs: Math.round(o.wait * 60_000),
     reconnectMs: Math.round(o.reconnect * 60_000),
@@ -252,8 +257,10 @@ export function main(argv: string[]): void {
     if (o.newIdentity) events.emit('identity', { replaced: true, fingerprint: identity.load(true).fingerprint });
     if (o.name) identity.setName(o.name);
     const terminal = processTerminal();
+    const { view, reader } = sessionView(o.session, o.plain);
+    if (reader) events.emit('screen-reader', { reader, session: view });
     const waitMs = Math.min(o.waitMs, policy.maxWaitMs ?? Infinity);
-    const r = (running = run({ ...o, waitMs, policy, timeouts: DEFAULT_TIMEOUTS, events, terminal, teardown,
+    const r = (running = run({ ...o, lines: view === 'lines', waitMs, policy, timeouts: DEFAULT_TIMEOUTS, events, terminal, teardown,
       memory: fileMemory(), identity, helpers: knownHelpers() }));
     for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(sig, () => r.stop(sig));
     r.done.then((ending) => leave(ending, true), unexpected);

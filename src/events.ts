@@ -31,6 +31,8 @@ export type EventName =
   | 'helper-back'
   | 'helper-message'
   | 'helper-resync'
+  | 'announced'
+  | 'screen-reader'
   | 'control-rejected'
   | 'reconnecting'
   | 'relinked'

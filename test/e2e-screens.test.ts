@@ -272,7 +272,7 @@ test('screens: the helper goes back from waiting with Esc, waits again on the sa
   await helper.key('Enter'); // the same port again: the first wait must have let it go
   await onStep(helper, 4, 'Connecting');
   await see(helper, new RegExp(`Waiting for your friend to connect to[\\s\\S]*port[\\s│]+${port}`));
-  const f = await launch(friend, dir, `friend 127.0.0.1:${port} --plain --wait 1`);
+  const f = await launch(friend, dir, `friend 127.0.0.1:${port} --plain --session screen --wait 1`);
   await friend.waitFor('== Step 5 of 7: Read the code to your helper ==');
   await onStep(helper, 5, 'Check the code');
   await helper.key('Escape');
@@ -299,7 +299,7 @@ test('screens: quitting on each of steps 1 to 5 exits 8 and leaves the terminal 
     if (stepNo === 5) {
       helper = await terminal(tmux, `${name}-helper`, HELPER, dir);
       const helperEvents = path.join(dir, `${name}-helper-events.jsonl`);
-      h = await launch(helper, dir, `helper --port 0 --plain --wait 1 --events ${shellQuote(helperEvents)}`);
+      h = await launch(helper, dir, `helper --port 0 --plain --session screen --wait 1 --events ${shellQuote(helperEvents)}`);
       port = await listeningPort(helperEvents);
       await helper.waitFor(new RegExp(`Waiting for your friend to connect to .* port ${port}\\.`));
     }
@@ -358,7 +358,7 @@ test('screens: quitting on each of steps 1 to 5 exits 8 and leaves the terminal 
     await helper.key('Enter');
     await onStep(helper, 4, 'Connecting');
     const port = await listeningPort(helperEvents);
-    const f = await launch(friend, dir, `friend 127.0.0.1:${port} --plain --wait 1`);
+    const f = await launch(friend, dir, `friend 127.0.0.1:${port} --plain --session screen --wait 1`);
     await onStep(helper, 5, 'Check the code');
     await helper.type('q'); // a letter of the code, not quit
     await see(helper, 'Code: q_');

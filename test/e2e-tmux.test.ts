@@ -42,12 +42,12 @@ test('tmux: the friend goes through the wizard from step 1, both share the shell
   const helperEvents = path.join(dir, 'helper-events.jsonl');
 
   // The helper waits on a port the system picks (the wizard itself always offers port 2222).
-  const h = await launch(helper, dir, `helper --port 0 --plain --events ${shellQuote(helperEvents)}`);
+  const h = await launch(helper, dir, `helper --port 0 --plain --session screen --events ${shellQuote(helperEvents)}`);
   await helper.waitFor('== Step 4 of 7: Connecting ==');
   const port = await listeningPort(helperEvents);
   await helper.waitFor(new RegExp(`Waiting for your friend to connect to .* port ${port}\\.`));
 
-  const f = await launch(friend, dir, `--events ${shellQuote(friendEvents)} --plain`);
+  const f = await launch(friend, dir, `--events ${shellQuote(friendEvents)} --plain --session screen`);
   await friend.waitFor('== Step 1 of 7: Welcome to remote-help ==');
   await friend.waitFor('[Enter: continue   q: quit]');
   await friend.line('');
@@ -83,12 +83,12 @@ test('tmux: reverse, the friend waits and the helper connects; F12 ends it', asy
   const helper = await terminal(tmux, 'helper', HELPER, dir);
   const friendEvents = path.join(dir, 'friend-events.jsonl');
 
-  const f = await launch(friend, dir, `friend --reverse --port 0 --plain --events ${shellQuote(friendEvents)}`);
+  const f = await launch(friend, dir, `friend --reverse --port 0 --plain --session screen --events ${shellQuote(friendEvents)}`);
   await friend.waitFor('== Step 4 of 7: Connecting ==');
   const port = await listeningPort(friendEvents);
   await friend.waitFor(new RegExp(`Waiting for your helper to connect to .* port ${port}\\.`));
 
-  const h = await launch(helper, dir, `helper --reverse 127.0.0.1:${port} --plain`);
+  const h = await launch(helper, dir, `helper --reverse 127.0.0.1:${port} --plain --session screen`);
   await helper.waitFor('== Step 4 of 7: Connecting ==');
 
   await verifyAndStart(friend, helper);
@@ -121,11 +121,11 @@ test('tmux: the friend quits with q on each of steps 1 to 5: status 8, terminal 
     if (stepNo === 5) {
       helper = await terminal(tmux, 'helper5', HELPER, dir);
       const helperEvents = path.join(dir, 'helper5-events.jsonl');
-      h = await launch(helper, dir, `helper --port 0 --plain --events ${shellQuote(helperEvents)}`);
+      h = await launch(helper, dir, `helper --port 0 --plain --session screen --events ${shellQuote(helperEvents)}`);
       livePort = await listeningPort(helperEvents);
       await helper.waitFor(new RegExp(`Waiting for your friend to connect to .* port ${livePort}\\.`));
     }
-    const f = await launch(friend, dir, '--plain');
+    const f = await launch(friend, dir, '--plain --session screen');
     await friend.waitFor('== Step 1 of 7: Welcome to remote-help ==');
     if (stepNo > 1) {
       await friend.line('');
@@ -186,11 +186,11 @@ for (const how of ['SIGTERM', 'SIGINT', 'fault'] as const) {
     const friendEvents = path.join(dir, 'friend-events.jsonl');
     const helperEvents = path.join(dir, 'helper-events.jsonl');
     const fault = how === 'fault' ? `NODE_OPTIONS=--require=${shellQuote(path.join(__dirname, 'fixtures', 'fault.cjs'))} ` : '';
-    const h = await launch(helper, dir, `helper --port 0 --plain --events ${shellQuote(helperEvents)}`);
+    const h = await launch(helper, dir, `helper --port 0 --plain --session screen --events ${shellQuote(helperEvents)}`);
     const port = await listeningPort(helperEvents);
     await helper.waitFor(`port ${port}.`);
     await friend.line(`export ${fault || 'X=1'}`);
-    const f = await launch(friend, dir, `friend 127.0.0.1:${port} --plain --events ${shellQuote(friendEvents)}`);
+    const f = await launch(friend, dir, `friend 127.0.0.1:${port} --plain --session screen --events ${shellQuote(friendEvents)}`);
     await verifyAndStart(friend, helper);
     const shellPid = sessionStartedPid(friendEvents);
     if (how !== 'fault') {

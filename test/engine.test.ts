@@ -108,7 +108,7 @@ test('tmux: a full-screen program cannot overwrite or scroll away the status lin
   // terminal() checks TERM, LANG and LC_ALL in the pane; HOME rides along in the pane's environment.
   const friendSpec = { ...FRIEND, env: { ...FRIEND.env, HOME: emptyHome(t) } as typeof FRIEND.env };
   const friend = await terminal(tmux, 'friend', friendSpec, dir);
-  const f = await launch(friend, dir, `friend 127.0.0.1:${port} --plain --events ${shellQuote(friendEvents)}`);
+  const f = await launch(friend, dir, `friend 127.0.0.1:${port} --plain --session screen --events ${shellQuote(friendEvents)}`);
   const shown = await until('the friend\'s code', () => readEvents(friendEvents).find((e) => e.event === 'code-shown'));
   await helper.waitFor('Type the five symbols');
   helper.write(`${String(shown.code).toLowerCase()}\r`);

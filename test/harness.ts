@@ -102,15 +102,16 @@ export function screenText(screen: VirtualScreen): string {
   return rows.join('\n');
 }
 
-/** Starts `remote-help <args> --plain --events FILE` in a pty of the given size (`bin`: another
- * copy of the program than BIN; `executable`: a self-contained one, run without Node; `netns`: in
- * that network namespace). */
+/** Starts `remote-help <args> --plain --session screen --events FILE` in a pty of the given size:
+ * the steps as lines, the session painted, as most tests read it (`--session lines` in `args`
+ * keeps the session as lines; `bin`: another copy of the program than BIN; `executable`: a
+ * self-contained one, run without Node; `netns`: in that network namespace). */
 export function startSide(name: string, args: string[], o: { cols?: number; rows?: number; env?: Record<string, string>; bin?: string; executable?: string; netns?: string } = {}): Side {
   const dir = tempDir();
   const eventsFile = path.join(dir, 'events.jsonl');
   // HOME is a fresh directory: the shared shell runs no dotfiles of the machine running the tests.
   const env = { ...process.env, TERM: 'xterm', LANG: 'C.UTF-8', HOME: dir, REMOTE_HELP_CONFIG_DIR: dir, REMOTE_HELP_STATE_DIR: dir, ...o.env } as Record<string, string>;
-  const argv = [...args, '--plain', '--events', eventsFile];
+  const argv = [...args, '--plain', ...(args.includes('--session') ? [] : ['--session', 'screen']), '--events', eventsFile];
   const [file, ...rest] = [o.executable ?? NODE, ...(o.executable ? argv : [o.bin ?? BIN, ...argv])];
   // In a network namespace of the test's: `ip netns exec` execs the program, so its pid is ours.
   const p = pty.spawn(o.netns ? 'ip' : file, o.netns ? ['netns', 'exec', o.netns, file, ...rest] : rest, {

@@ -59,10 +59,10 @@ test('tmux: an error injected into the middle of the friend\'s ending: the shell
   const helperEvents = path.join(dir, 'helper-events.jsonl');
   const friendEvents = path.join(dir, 'friend-events.jsonl');
   const events = (file: string) => (fs.existsSync(file) ? fs.readFileSync(file, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l)) : []);
-  const h = await launch(helper, dir, `helper --port 0 --reconnect 0 --plain --events ${shellQuote(helperEvents)}`);
+  const h = await launch(helper, dir, `helper --port 0 --reconnect 0 --plain --session screen --events ${shellQuote(helperEvents)}`);
   const port = (await until('the helper to listen', () => events(helperEvents).find((e) => e.event === 'listening'))).port;
   await friend.line(`export NODE_OPTIONS=--require=${shellQuote(path.join(__dirname, 'fixtures', 'teardown-fault.cjs'))}`);
-  const f = await launch(friend, dir, `friend 127.0.0.1:${port} --plain --events ${shellQuote(friendEvents)}`);
+  const f = await launch(friend, dir, `friend 127.0.0.1:${port} --plain --session screen --events ${shellQuote(friendEvents)}`);
   const shown = await until('the code', () => events(friendEvents).find((e) => e.event === 'code-shown'));
   await helper.waitFor('Type the five symbols you hear, then press Enter.');
   await helper.line(String(shown.code).toLowerCase());

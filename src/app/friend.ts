@@ -12,6 +12,8 @@ import type { Info } from '../net/messages';
 import { serveFriend, type FriendServer } from '../net/ssh-friend';
 import type { ServerChannel } from 'ssh2';
 import { startFriendSession, type EndReason, type HelperLink } from '../session/friend-session';
+import { paintedFriendConsole } from '../session/friend-console';
+import { friendLines } from '../session/friend-lines';
 import { changedSince, describeLeftovers, jobPlaces, taggedProcesses } from '../session/leftovers';
 import { spawnShell } from '../session/pty';
 import type { DesktopFound } from '../session/desktop';
@@ -70,6 +72,8 @@ export function runFriendSession(o: {
   /** What this computer's administrator allows: helpers only watching, the longest session. */
   policy: Policy;
   reconnectWindowMs: number;
+  /** The session as lines (--plain, a screen reader) rather than painted. */
+  lines: boolean;
   onStarted(): void;
 }): FriendRun {
   const helperName = `${o.peer.user}@${o.peer.host}`;
@@ -88,6 +92,7 @@ export function runFriendSession(o: {
     teardown: o.teardown, mark: (text) => transcript?.marker(text), say: (text) => session.announce(text), tell: (m) => session.tell(m), end: () => session.hotkey() });
   const session = startFriendSession({
     friend: o.terminal,
+    console: o.lines ? friendLines : paintedFriendConsole,
     helperName,
     helperMayType: o.helperMayType,
     greeting: () => [{ t: 'resume', secret: resumeSecret.toString('hex') }, ...desktop.greeting()],
@@ -112,7 +117,7 @@ export function runFriendSession(o: {
       o.terminal.raw(o.teardown);
       // Logged once the keyboard is raw: from here on Ctrl-Alt-C reaches the scanner, not the
       // terminal's own Ctrl-C handling.
-      o.events.emit('session-started', { helper: helperName, ...identity, pid: pty.pid, pty: pty.via });
+      o.events.emit('session-started', { helper: helperName, ...identity, pid: pty.pid, pty: pty.via, view: o.lines ? 'lines' : 'screen' });
       o.terminal.onResize(() => session.friendResized());
       desktop.start();
       if (o.policy.maxSessionMs !== null) {

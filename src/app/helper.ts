@@ -8,7 +8,8 @@ import { goodbyeKind } from '../net/goodbye';
 import type { Conn, LinkSupervisor } from '../net/link';
 import type { Info } from '../net/messages';
 import { connectHelper, type HelperConnection } from '../net/ssh-helper';
-import { helperArea } from '../session/helper-console';
+import { paintedHelperConsole } from '../session/helper-console';
+import { helperLines } from '../session/helper-lines';
 import { startHelperSession, type HelperEnd } from '../session/helper-session';
 import type { Teardown } from '../teardown';
 import { helperDesktop } from './viewer';
@@ -47,11 +48,14 @@ export async function runHelperSession(o: {
   events: EventLog;
   teardown: Teardown;
   reconnectWindowMs: number;
+  /** The session as lines (--plain, a screen reader) rather than painted. */
+  lines: boolean;
   onStarted(): void;
 }): Promise<{ ended: Promise<Ending>; stop(why: 'signal' | 'error'): void }> {
   const clients = new Map<number, HelperConnection>();
+  const view = o.lines ? helperLines : paintedHelperConsole;
   const connect = async (conn: Conn, readyTimeoutMs: number) => {
-    const size = helperArea(o.terminal.size()); // the last row is the helper's status line
+    const size = view.area(o.terminal.size()); // painted: the last row is the helper's status line
     const c = await connectHelper(conn.stream, {
       privateKey: o.privateKey,
       friendKey: o.peer.publicKey,
@@ -84,7 +88,7 @@ export async function runHelperSession(o: {
   }
   o.events.emit('ssh-ready', {});
   o.onStarted();
-  o.events.emit('session-started', { friend: `${o.peer.user}@${o.peer.host}` });
+  o.events.emit('session-started', { friend: `${o.peer.user}@${o.peer.host}`, view: o.lines ? 'lines' : 'screen' });
   let resolve!: (v: Ending) => void;
   const ended = new Promise<Ending>((r) => (resolve = r));
   let live = o.first.id;
@@ -93,6 +97,7 @@ export async function runHelperSession(o: {
   const session = startHelperSession({
     input: o.terminal.input,
     terminal: o.terminal,
+    console: view,
     friendName: `${o.peer.user}@${o.peer.host}`,
     rules: { windowMs: o.reconnectWindowMs },
     first: { link: o.first.id, conn: first },
@@ -128,7 +133,7 @@ export async function runHelperSession(o: {
     },
   });
   o.terminal.onResize(() => {
-    const next = helperArea(o.terminal.size());
+    const next = view.area(o.terminal.size());
     session.resized();
     clients.get(live)?.resize(next.cols, next.rows);
   });

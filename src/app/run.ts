@@ -28,6 +28,8 @@ import type { Terminal } from './terminal';
 export interface RunOptions {
   /** Line mode instead of the full-screen views (always so when input is not a terminal). */
   plain: boolean;
+  /** The session as lines (friend-lines.ts, helper-lines.ts) rather than painted. */
+  lines: boolean;
   role: Role | null;
   reverse: boolean;
   address: string;
@@ -243,7 +245,7 @@ export function run(o: RunOptions): Run {
       // same program.
       const keys = role === 'friend' ? [me.key.publicBlob, peer.publicKey] : [peer.publicKey, me.key.publicBlob];
       const common = { sup, first: p.conn, peer, token: resumeToken(keys[0], keys[1]), terminal: o.terminal, events: o.events,
-        teardown: o.teardown, reconnectWindowMs: o.reconnectMs, onStarted };
+        teardown: o.teardown, reconnectWindowMs: o.reconnectMs, lines: o.lines, onStarted };
       let ended: Promise<Ending>;
       if (role === 'friend') {
         const f = runFriendSession({ ...common, hostKey: me.key.privateKey, helperMayType: state.helperMayType, shareDesktop: state.shareDesktop,

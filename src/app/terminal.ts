@@ -12,6 +12,8 @@ export interface Terminal {
   isTTY: boolean;
   utf8: boolean;
   term: string;
+  /** The terminal shows colours: TERM is set and not "dumb". */
+  colour: boolean;
   size(): TermSize;
   onResize(cb: () => void): void;
   /** Both ends as terminals, for the full-screen views; null when either is not a terminal. */
@@ -31,6 +33,7 @@ export function processTerminal(env: NodeJS.ProcessEnv = process.env): Terminal 
     isTTY: Boolean(input.isTTY),
     utf8: isUtf8Locale(env),
     term: env.TERM && env.TERM !== 'dumb' ? env.TERM : 'xterm',
+    colour: Boolean(env.TERM) && env.TERM !== 'dumb',
     size: () => sanitizeSize(output.isTTY ? { cols: output.columns, rows: output.rows } : null, FALLBACK),
     onResize: (cb) => {
       if (output.isTTY) output.on('resize', cb);

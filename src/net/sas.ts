@@ -49,6 +49,16 @@ export function codeWords(code: string): string[] {
   });
 }
 
+/** One line per symbol, for reading by ear or by braille: "Q as in Quebec", "7, the number seven". */
+export function spellCode(code: string): string[] {
+  return Array.from(code).map((c, i) => {
+    const upper = c.toUpperCase();
+    const word = codeWords(upper)[0];
+    const said = upper >= '0' && upper <= '9' ? `${upper}, the number ${word.toLowerCase()}` : `${upper} as in ${word}`;
+    return `${i + 1}: ${said}`;
+  });
+}
+
 // Typed-out words -> the symbol they stand for, keys lower case without dashes.
 // Common alternative spellings are accepted, and I/L/O/U words map like the
 // letters themselves would.

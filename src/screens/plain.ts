@@ -77,7 +77,8 @@ const PLAIN_KEYS: [RegExp, string][] = [
 export function formatPlain(s: Screen, ended: boolean, width = 80): string {
   const head = ended ? `== ${s.title} ==` : `== Step ${s.step} of 7: ${s.title} ==`;
   const keys = PLAIN_KEYS.reduce((k, [from, to]) => k.replace(from, to), s.keys);
-  const lines = [...(s.choices ?? []), ...s.lines].flatMap((l) => wrap(l, width));
+  const body = s.spelled ? [...s.lines.slice(0, s.spelled.at + 1), ...s.spelled.lines, ...s.lines.slice(s.spelled.at + 1)] : s.lines;
+  const lines = [...(s.choices ?? []), ...body].flatMap((l) => wrap(l, width));
   return ['', head, ...lines, ...(keys ? [`[${keys}]`] : []), ''].join('\n') + '\n';
 }
 

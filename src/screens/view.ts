@@ -1,7 +1,7 @@
 // What each numbered screen says, as plain data: a pure function of the wizard's state. The plain
 // line renderer prints it; the full-screen views draw the same words.
 import { formatDuration } from '../duration';
-import { codeWords } from '../net/sas';
+import { codeWords, spellCode } from '../net/sas';
 import { bigText } from './bigfont';
 import { TURNED_OFF } from '../policy';
 import { asksName, dials, type WizardState } from './wizard';
@@ -19,6 +19,9 @@ export interface Screen {
   input?: string;
   /** The code in big letters (step 5, friend). */
   big?: string[];
+  /** The code one symbol a line, in words, after `lines[at]` (step 5, friend): the line mode shows
+   * it, for reading by ear or by braille. */
+  spelled?: { at: number; lines: string[] };
 }
 
 export interface ViewContext {
@@ -244,23 +247,25 @@ function verify(s: WizardState, ctx: ViewContext): Screen {
     s.role === 'friend' ? 'Only press y if your helper says this code matches.' : 'The code your friend reads tells which one is theirs.',
   ];
   if (s.role === 'friend') {
+    const lines = [
+      ...(s.seen ? seenLines(s.seen, who, ctx.now ?? Date.now()) : [`Connected to ${who}.`]),
+      ...(ctx.helpersNote ? [ctx.helpersNote] : []),
+      ...others,
+      `Read this code aloud:   ${spaced}`,
+      `In words:   ${words}`,
+      '',
+      s.localConfirmed
+        ? (s.peerConfirmed ? 'Confirmed.' : 'Waiting for your helper to check the code...')
+        : 'When your helper says the code matches, press y. If it does not match, press n.',
+      typingLine(s),
+      ...desktopLine(s),
+    ];
     return {
       step: 5,
       title: 'Read the code to your helper',
-      lines: [
-        ...(s.seen ? seenLines(s.seen, who, ctx.now ?? Date.now()) : [`Connected to ${who}.`]),
-        ...(ctx.helpersNote ? [ctx.helpersNote] : []),
-        ...others,
-        `Read this code aloud:   ${spaced}`,
-        `In words:   ${words}`,
-        '',
-        s.localConfirmed
-          ? (s.peerConfirmed ? 'Confirmed.' : 'Waiting for your helper to check the code...')
-          : 'When your helper says the code matches, press y. If it does not match, press n.',
-        typingLine(s),
-        ...desktopLine(s),
-      ],
+      lines,
       big: s.code ? bigText(s.code) : undefined,
+      spelled: s.code ? { at: lines.findIndex((l) => l.startsWith('In words:')), lines: ['Symbol by symbol:', ...spellCode(s.code)] } : undefined,
       keys: (s.localConfirmed ? 'v: who types   q: quit' : 'y: the helper says it matches   n: stop   v: who types') + (s.desktopAvailable ? '   d: screen' : ''),
     };
   }

@@ -1,29 +1,40 @@
-// The friend's own terminal during the session: the screen painted from a virtual screen of the
-// pty with the status line on the last row (the shell's output never reaches the terminal
-// directly), the keyboard scanned for the hotkey before anything reaches the shell, and the pty
-// size: the smaller of the two terminals on each axis, less the status line.
+// The friend's own terminal during the session, painted: the screen painted from a virtual screen
+// of the pty with the status line on the last row (the shell's output never reaches the terminal
+// directly), the keyboard scanned for the hotkey before anything reaches the shell
+// (friend-keyboard.ts), and the pty size: the smaller of the two terminals on each axis, less the
+// status line. The line session (friend-lines.ts) has the same interface.
 import type { Readable, Writable } from 'node:stream';
 import type { Clock } from './clock';
-import { flush, hotkeyState, scan, takeKeyboardToggles } from './hotkey';
+import { readFriendKeys } from './friend-keyboard';
 import { notices } from './notice';
 import { startPainter } from './painter';
 import type { Pty } from './pty';
 import { VirtualScreen } from './screen';
 import { sanitizeSize, sharedSize, type TermSize } from './size';
+import { statusText, type HelperPresence } from './status';
 
 export interface FriendTerminal {
   input: Readable;
   output: Writable;
   size(): TermSize;
   utf8: boolean;
+  /** The terminal shows colours (false for TERM=dumb); the line session uses them. */
+  colour?: boolean;
+}
+
+/** What the status says now, as the session knows it: the helper, and a copy through the shell
+ * (`files`: its line; `asking`: that line is a question to answer with y or n). */
+export interface FriendStatus {
+  presence: HelperPresence;
+  files: string | null;
+  asking: boolean;
 }
 
 export interface FriendConsoleOptions {
   friend: FriendTerminal;
   pty: Pty;
   clock: Clock;
-  /** The status line's text for a width, with the notice on it if there is one. */
-  status(width: number, notice: string | null): string;
+  status(): FriendStatus;
   /** The helper's terminal now, or null when no helper counts (gone, or never said). */
   helperSize(): TermSize | null;
   onKeyboardToggle(): void;
@@ -31,6 +42,8 @@ export interface FriendConsoleOptions {
   takeKey?(bytes: Buffer): boolean;
   onHotkey(): void;
   onResized(size: TermSize): void;
+  /** A line said to the friend (the line session), for the events log. */
+  onAnnounce?(text: string): void;
 }
 
 export interface FriendConsole {
@@ -51,8 +64,6 @@ export interface FriendConsole {
   stop(): void;
 }
 
-/** How long a lone ESC (or another hotkey prefix) is held before it goes to the shell. */
-const HOLD_MS = 30;
 /** How long a notice or the helper's message stays on the status line. */
 const NOTICE_MS = 60_000;
 
@@ -60,6 +71,22 @@ const NOTICE_MS = 60_000;
 export function ptySize(friend: TermSize, helper: TermSize | null): TermSize {
   const area = { cols: friend.cols, rows: Math.max(2, friend.rows - 1) }; // the last row is the status line
   return sharedSize(area, helper ? sanitizeSize(helper, area) : null);
+}
+
+/** A way to show the session on the friend's terminal: painted (here) or as lines
+ * (friend-lines.ts). The caller picks one; the session does not know which. */
+export interface FriendConsoleKind {
+  /** The pty's size for these terminals. */
+  ptySize(friend: TermSize, helper: TermSize | null): TermSize;
+  start(o: FriendConsoleOptions): FriendConsole;
+}
+
+export const paintedFriendConsole: FriendConsoleKind = { ptySize, start: startFriendConsole };
+
+/** The status line's text for a width: a question about a copy first, else a notice, else the
+ * copy's progress, in place of the key hints. */
+function statusLine(s: FriendStatus, notice: string | null, utf8: boolean, width: number): string {
+  return statusText({ presence: s.presence, notice: s.asking ? s.files : notice ?? s.files, utf8, width });
 }
 
 export function startFriendConsole(o: FriendConsoleOptions): FriendConsole {
@@ -70,39 +97,12 @@ export function startFriendConsole(o: FriendConsoleOptions): FriendConsole {
     output: o.friend.output,
     termSize: () => o.friend.size(),
     utf8: o.friend.utf8,
-    status: () => o.status(o.friend.size().cols, board.current()),
+    status: () => statusLine(o.status(), board.current(), o.friend.utf8, o.friend.size().cols),
   });
   const board = notices(o.clock, () => painter.dirty());
-  let keys = hotkeyState({ utf8: o.friend.utf8 });
-  let hold: unknown = null;
   let stopped = false;
-
-  const toPty = (bytes: Buffer) => {
-    if (bytes.length === 0 || o.takeKey?.(bytes)) return;
-    const t = takeKeyboardToggles(bytes);
-    if (t.rest.length > 0) o.pty.write(t.rest);
-    if (t.toggles % 2 === 1) o.onKeyboardToggle();
-  };
-  const onInput = (chunk: Buffer) => {
-    if (stopped) return;
-    o.clock.clearTimeout(hold);
-    hold = null;
-    const r = scan(keys, chunk);
-    keys = r.state;
-    toPty(r.passthrough);
-    if (r.kill) return o.onHotkey();
-    if (keys.held.length > 0) {
-      hold = o.clock.setTimeout(() => {
-        hold = null;
-        const f = flush(keys);
-        keys = f.state;
-        toPty(f.passthrough);
-      }, HOLD_MS);
-    }
-  };
   o.pty.resize(size);
-  o.friend.input.on('data', onInput);
-  o.friend.input.resume();
+  const stopKeys = readFriendKeys({ ...o, input: o.friend.input, utf8: o.friend.utf8 });
 
   return {
     write(data) {
@@ -126,9 +126,8 @@ export function startFriendConsole(o: FriendConsoleOptions): FriendConsole {
     stop() {
       if (stopped) return;
       stopped = true;
-      o.clock.clearTimeout(hold);
+      stopKeys();
       board.stop();
-      o.friend.input.off('data', onInput);
       painter.stop();
       screen.dispose();
     },

@@ -8,14 +8,14 @@ import type { Duplex } from 'node:stream';
 import { decodeToFriend, encode, LineReader, type ToHelper } from '../net/control';
 import { realClock, type Clock } from './clock';
 import { initialFriend, stepFriend, type EndReason, type FriendEffect, type FriendEvent, type FriendRules, type FriendState } from './friend-machine';
-import { ptySize, startFriendConsole, type FriendConsole, type FriendTerminal } from './friend-console';
+import { paintedFriendConsole, type FriendConsole, type FriendConsoleKind, type FriendTerminal } from './friend-console';
 import { friendFiles } from './friend-files';
 import { HelperFeed } from './helper-feed';
 import { foregroundProgram } from './processes';
 import type { HelperLink, SessionRecord } from './helper-link';
 import type { Pty } from './pty';
 import type { TermSize } from './size';
-import { statusText, type HelperPresence } from './status';
+import type { HelperPresence } from './status';
 
 export type { EndReason } from './friend-machine';
 export type { HelperLink, SessionRecord } from './helper-link';
@@ -24,6 +24,9 @@ export { realClock, type Clock } from './clock';
 
 export interface FriendSessionOptions {
   friend: FriendTerminal;
+  /** How the session shows on the friend's terminal: painted with a status line (the default),
+   * or as lines (friend-lines.ts). */
+  console?: FriendConsoleKind;
   /** Who is helping, as the status line and the transcript name them. */
   helperName: string;
   /** Whether the helper may type when the session starts (the friend's choice on step 6). */
@@ -167,13 +170,15 @@ export function startFriendSession(o: FriendSessionOptions): FriendSession {
   // --- The shared pty ----------------------------------------------------------------------
 
   function start(first: LinkSide | undefined) {
-    const { pty, record } = o.start(ptySize(o.friend.size(), first?.size ?? null), first?.term ?? null);
-    const console = startFriendConsole({
+    const kind = o.console ?? paintedFriendConsole;
+    const { pty, record } = o.start(kind.ptySize(o.friend.size(), first?.size ?? null), first?.term ?? null);
+    const console = kind.start({
       friend: o.friend,
       pty,
       clock,
       helperSize: () => (state.kind === 'live' ? (links.get(state.link)?.size ?? null) : null),
-      status: (width, notice) => statusText({ presence: presence(), notice: files.asking() ? files.status() : notice ?? files.status(), utf8: o.friend.utf8, width }),
+      status: () => ({ presence: presence(), files: files.status(), asking: files.asking() }),
+      onAnnounce: (text) => event('announced', { text }),
       takeKey: (bytes) => files.key(bytes),
       onKeyboardToggle: () => (o.keyboardLocked ? say(o.keyboardLocked) : feed({ type: 'toggleKeyboard' })),
       onHotkey: () => feed({ type: 'hotkey' }),

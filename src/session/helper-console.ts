@@ -1,4 +1,5 @@
-// The helper's own terminal during the session, painted like the friend's (friend-console.ts):
+// The helper's own terminal during the session, painted like the friend's (friend-console.ts; the
+// line session is helper-lines.ts, with the same interface):
 // the shell's output arrives from a machine that may be compromised, so it is parsed into a
 // virtual screen and only what is painted from its cells reaches the helper's terminal (no
 // clipboard writes, titles or terminal queries), with the helper's status line on the last row.
@@ -8,17 +9,33 @@ import { notices } from './notice';
 import { startPainter } from './painter';
 import { VirtualScreen } from './screen';
 import type { TermSize } from './size';
+import { helperStatusText, type HelperView } from './helper-status';
 
 export interface HelperTerminal {
   output: Writable;
   size(): TermSize;
   utf8: boolean;
+  /** The terminal shows colours (false for TERM=dumb); the line session uses them. */
+  colour?: boolean;
+}
+
+/** What the helper's status says now: the session's view, and a copy's progress. */
+export interface HelperStatus {
+  view: HelperView;
+  files: string | null;
+}
+
+export interface HelperConsoleOptions {
+  terminal: HelperTerminal;
+  clock: Clock;
+  status(): HelperStatus;
 }
 
 export interface HelperConsole {
   /** The shell's output: into the virtual screen, painted soon. */
   write(data: Buffer): void;
-  /** The shared pty's size, as the friend's program says it is; false when it was already that. */
+  /** The shared pty's size, as the friend's program says it is; false when it was already that
+   * (or when nothing here depends on it: the line session). */
   ptySize(size: TermSize): boolean;
   /** The helper's terminal was resized. */
   resized(): void;
@@ -40,14 +57,27 @@ export function helperArea(term: TermSize): TermSize {
   return { cols: term.cols, rows: Math.max(2, term.rows - 1) };
 }
 
-export function startHelperConsole(o: { terminal: HelperTerminal; clock: Clock; status(width: number, notice: string | null): string }): HelperConsole {
+/** A way to show the session on the helper's terminal: painted (here) or as lines
+ * (helper-lines.ts). The caller picks one; the session does not know which. */
+export interface HelperConsoleKind {
+  /** The area the helper's terminal has for the shell: the size asked for. */
+  area(term: TermSize): TermSize;
+  start(o: HelperConsoleOptions): HelperConsole;
+}
+
+export const paintedHelperConsole: HelperConsoleKind = { area: helperArea, start: startHelperConsole };
+
+export function startHelperConsole(o: HelperConsoleOptions): HelperConsole {
   const screen = new VirtualScreen(helperArea(o.terminal.size()));
   const painter = startPainter({
     screen,
     output: o.terminal.output,
     termSize: () => o.terminal.size(),
     utf8: o.terminal.utf8,
-    status: () => o.status(o.terminal.size().cols, board.current()),
+    status: () => {
+      const s = o.status();
+      return helperStatusText(s.view, board.current() ?? s.files, o.terminal.utf8, o.terminal.size().cols);
+    },
     // The helper types here and waits for each echo: a small change (up to 256 bytes of output
     // since the last frame) is painted at once; a flood gets ~50 frames a second.
     minFrameMs: 20,

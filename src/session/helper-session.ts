@@ -9,10 +9,10 @@ import type { Duplex, Readable } from 'node:stream';
 import { cleanText, decodeToHelper, encode, LineReader, MAX_MESSAGE, type ToFriend, type ToHelper } from '../net/control';
 import { realClock, type Clock } from './clock';
 import { escapeState, scanEscape, type EscapeCommand } from './escape';
-import { startHelperConsole, type HelperTerminal } from './helper-console';
+import { paintedHelperConsole, type HelperConsoleKind, type HelperTerminal } from './helper-console';
 import { helperFiles } from './helper-files';
 import { PromptInput, typedPath, type Prompt } from './helper-prompt';
-import { helperStatusText, MESSAGE_PROMPT, type HelperView } from './helper-status';
+import { MESSAGE_PROMPT, type HelperView } from './helper-status';
 import { initialHelper, stepHelper, type HelperEffect, type HelperEnd, type HelperEvent, type HelperRules, type HelperState } from './helper-machine';
 
 export type { HelperEnd } from './helper-machine';
@@ -26,6 +26,9 @@ export interface HelperConn {
 export interface HelperSessionOptions {
   input: Readable;
   terminal: HelperTerminal;
+  /** How the session shows on the helper's terminal: painted with a status line (the default),
+   * or as lines (helper-lines.ts). */
+  console?: HelperConsoleKind;
   /** Whom the helper is helping (user@host, as the friend's program said). */
   friendName: string;
   rules: HelperRules;
@@ -93,10 +96,10 @@ export function startHelperSession(o: HelperSessionOptions): HelperSession {
     if (state.kind === 'gone') return { kind: 'gone', name, secondsLeft: Math.max(0, Math.ceil((state.until - clock.now()) / 1000)) };
     return { kind: 'live', name, mayType: allowed };
   };
-  const screen = startHelperConsole({
+  const screen = (o.console ?? paintedHelperConsole).start({
     terminal: o.terminal,
     clock,
-    status: (width, notice) => helperStatusText(view(), notice ?? files.status(), o.terminal.utf8, width),
+    status: () => ({ view: view(), files: files.status() }),
   });
   const note = (text: string) => {
     if (!ended()) screen.say(text);
