@@ -51,11 +51,11 @@ export async function rhPair(link: Link | null = null): Promise<Pair> {
   // The helper's side paints its screen like the friend's (frames of cursor moves and cells, not
   // the shell's stream), so waits for "the prompt is back" read its screen through an emulator
   // too. It waits on a port the system picks, named in its `listening` event.
-  const helper = new Term('helper', process.execPath, [...RH, 'helper', '--port', '0', '--plain', '--events', hEvents], { env: SHELL_ENV, painted: true });
+  const helper = new Term('helper', process.execPath, [...RH, 'helper', '--port', '0', '--plain', '--session', 'screen', '--events', hEvents], { env: SHELL_ENV, painted: true });
   const listening = await until('the helper to listen', () => readEvents(hEvents).find((e) => e.event === 'listening'), 20_000, 5);
   const port = Number(listening.port);
   const proxy = await startProxy(port, link);
-  const friend = new Term('friend', process.execPath, [...RH, 'friend', `127.0.0.1:${proxy.port}`, '--plain', '--events', fEvents], { env: SHELL_ENV, painted: true });
+  const friend = new Term('friend', process.execPath, [...RH, 'friend', `127.0.0.1:${proxy.port}`, '--plain', '--session', 'screen', '--events', fEvents], { env: SHELL_ENV, painted: true });
   const shown = await until('the code on the friend side', () => readEvents(fEvents).find((e) => e.event === 'code-shown'), 30_000, 2);
   await helper.waitFor('Type the five symbols', 30_000);
   helper.mark();

@@ -105,6 +105,7 @@ test('a folder fetched as tar; names with a space, a quote, a newline and a Lati
   // Sent again: the first stays, the second gets a new name.
   escape(helper, 's', `${here}/a '\\n\\xe9b`, '');
   await until('the second copy', () => fs.existsSync(Buffer.concat([Buffer.from(`${home}/`), odd, Buffer.from('.1')])), 30_000);
+  await until('the helper told of it', () => helper.events().filter((e) => e.event === 'file-copy' && e.ok).length >= 2, 30_000);
   assert.ok(fs.existsSync(Buffer.concat([Buffer.from(`${home}/`), odd, Buffer.from('.1')])));
 
   escape(helper, 'g', 'a \'\\n\\351b', `${here}/back`);

@@ -106,6 +106,7 @@ export async function runHelperSession(o: {
     drop: (id) => clients.get(id)?.close(),
     onResumeSecret: (secret) => (resumeSecret = secret),
     onDesktop: (msg) => desktop.update(msg),
+    onCopy: (detail) => o.events.emit('file-copy', detail),
     onEnd(end, link) {
       desktop.stop();
       const ending = describeHelperEnd(end);

@@ -22,6 +22,8 @@ export interface HelperFilesOptions {
   say(text: string): void;
   /** Asks the helper a yes or no question on the status line. */
   ask(question: string, then: (yes: boolean) => void): void;
+  /** A copy ended: well (what was said), or not (why). */
+  ended?(detail: { way: FileWay; name: string; ok: boolean; text: string }): void;
   /** Something on the status line changed (the copy's progress). */
   dirty(): void;
   /** The helper's folder, for a fetch saved without a path. */
@@ -166,7 +168,7 @@ export function helperFiles(o: HelperFilesOptions): HelperFiles {
     return last;
   }
 
-  async function send(r: Run, local: Buffer, to: Buffer | null) {
+  async function send(r: Run, local: Buffer, to: Buffer | null): Promise<string> {
     const st = statOf(local);
     if (!st.isFile()) throw new Stopped(`${showPath(local)} is not a file: only files can be sent (folders can be fetched).`);
     if (st.size > o.limit && !(await yes(`${r.name} is ${size(st.size)}, more than ${size(o.limit)}. Send it anyway?`))) throw new Stopped('Nothing sent.');
@@ -193,10 +195,12 @@ export function helperFiles(o: HelperFilesOptions): HelperFiles {
       }
     }
     const last = await outcome(r);
-    if (last.word === 'sent') o.say(`Sent ${r.name} (${size(last.size)}, SHA-256 checked) to ${last.path} on your friend's computer.`);
+    const text = last.word === 'sent' ? `Sent ${r.name} (${size(last.size)}, SHA-256 checked) to ${last.path} on your friend's computer.` : 'Sent.';
+    o.say(text);
+    return text;
   }
 
-  async function fetch(r: Run, remote: Buffer, local: Buffer | null) {
+  async function fetch(r: Run, remote: Buffer, local: Buffer | null): Promise<string> {
     const target = local ? path.resolve(o.cwd, local.toString('latin1')) : path.join(o.cwd, basename(remote).toString('latin1'));
     const where = Buffer.from(target, 'latin1');
     if (fs.existsSync(where) && !(await yes(`${showPath(where)} exists here. Replace it?`))) throw new Stopped('Nothing fetched: the file here is kept.');
@@ -212,13 +216,15 @@ export function helperFiles(o: HelperFilesOptions): HelperFiles {
     if (begin.word === 'stopped' || begin.word === 'failed') throw new Stopped(lastWords(begin));
     if (begin.word !== 'begin') throw new Stopped('The shell did not start the copy.');
     const end = await outcome(r);
-    if (end.word !== 'end' || !r.data) return;
+    if (end.word !== 'end' || !r.data) throw new Stopped('The copy did not end as it should.');
     const packed = Buffer.concat(r.data);
     const data = begin.gzip ? gunzipSync(packed) : packed;
     const sha = createHash('sha256').update(data).digest('hex');
     if (sha !== end.sha256) throw new Stopped('The copy arrived damaged (its SHA-256 differs: did something else print or type during it?). Nothing was saved.');
     save(where, data, begin);
-    o.say(`Fetched ${r.name} (${size(begin.size)}, SHA-256 checked) to ${showPath(where)}.`);
+    const text = `Fetched ${r.name} (${size(begin.size)}, SHA-256 checked) to ${showPath(where)}.`;
+    o.say(text);
+    return text;
   }
 
   const yes = (question: string) => new Promise<boolean>((resolve) => o.ask(question, resolve));
@@ -276,7 +282,11 @@ export function helperFiles(o: HelperFilesOptions): HelperFiles {
       run = r;
       o.say(way === 'send' ? `Sending ${r.name}...` : `Asking your friend to allow copying ${r.name}...`);
       (way === 'send' ? send(r, from, to) : fetch(r, from, to))
-        .catch((e: Error) => o.say(e instanceof Stopped ? e.message : `The copy failed: ${e.message}`))
+        .then((text) => o.ended?.({ way, name: r.name, ok: true, text }), (e: Error) => {
+          const text = e instanceof Stopped ? e.message : `The copy failed: ${e.message}`;
+          o.say(text);
+          o.ended?.({ way, name: r.name, ok: false, text });
+        })
         .finally(() => {
           o.tell({ t: 'file', id: r.id, stop: true });
           cancel(r, 'over');

@@ -45,6 +45,8 @@ export interface HelperSessionOptions {
   /** The helper's folder (a fetched file lands there) and the size above which a copy asks. */
   cwd?: string;
   fileLimit?: number;
+  /** A copy (~s, ~g) ended: how, for the events log. */
+  onCopy?(detail: { way: 'send' | 'fetch'; name: string; ok: boolean; text: string }): void;
   /** The friend shares the screen (a port and password), or stopped (control.ts "desktop"). */
   onDesktop?(msg: Extract<ToHelper, { t: 'desktop' }>): void;
   /** The session is over; `link`: the live link then, to close once our last words are out. */
@@ -124,6 +126,7 @@ export function startHelperSession(o: HelperSessionOptions): HelperSession {
     say: note,
     ask: (question, then) => ask({ label: [`${question} (y/n) `], yesNo: true, max: 1, done: (a) => then(a?.toString() === 'y') }),
     dirty: () => screen.dirty(),
+    ended: (detail) => o.onCopy?.(detail),
     cwd: o.cwd ?? process.cwd(),
     limit: o.fileLimit ?? 100 * 1000 * 1000,
   });
