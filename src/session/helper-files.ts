@@ -261,7 +261,11 @@ export function helperFiles(o: HelperFilesOptions): HelperFiles {
       if (r?.way === 'fetch') r.lines.push(data, (line) => run === r && dataLine(r, line));
     },
     interrupt() {
-      if (run && o.type('\x03')) o.say('Ctrl-C typed in the shell: the copy stops.');
+      const r = run;
+      if (!r) return;
+      // Before anything is typed there is nothing to stop in the shell.
+      if (r.typed === 0) return cancel(r, 'Copy cancelled: nothing was typed.');
+      if (o.type('\x03')) o.say('Ctrl-C typed in the shell: the copy stops.');
     },
     keyboard(allowed) {
       if (!allowed && run) cancel(run, 'Your friend took the keyboard: the copy is stopped.');
