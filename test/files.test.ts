@@ -15,7 +15,7 @@ const ALL_BYTES = Buffer.from(Array.from({ length: 256 }, (_, i) => i));
 async function pair(t: TestContext, o: { friendArgs?: string[] } = {}) {
   const p = await connectedPairWith({ t, ...o });
   t.after(() => {
-    if (process.env.REMOTE_HELP_SHOW_SCREENS) for (const s of [p.friend, p.helper]) console.log(`--- ${s.name}\n${s.screen()}\n${JSON.stringify(s.events().slice(-8))}`);
+    if (process.env.REMOTE_HELP_SHOW_SCREENS) for (const s of [p.friend, p.helper]) console.log(`--- ${s.name}\n${s.screen()}\n${JSON.stringify(s.events().slice(-8))}\n${JSON.stringify(s.output().slice(-1500))}`);
   });
   // The friend's shell runs in its HOME, the folder startSide made: its first path is in the env.
   p.helper.write('cd "$HOME" && echo at-$((40+2))\r');
@@ -105,7 +105,7 @@ test('a folder fetched as tar; names with a space, a quote, a newline and a Lati
   // Sent again: the first stays, the second gets a new name.
   escape(helper, 's', `${here}/a '\\n\\xe9b`, '');
   await until('the second copy', () => fs.existsSync(Buffer.concat([Buffer.from(`${home}/`), odd, Buffer.from('.1')])), 30_000);
-  await until('the helper told of it', () => helper.events().filter((e) => e.event === 'file-copy' && e.ok).length >= 2, 30_000);
+  await until('the helper told of it', () => helper.events().filter((e) => e.event === 'file-copy' && e.ok).length === 3, 30_000);
   assert.ok(fs.existsSync(Buffer.concat([Buffer.from(`${home}/`), odd, Buffer.from('.1')])));
 
   escape(helper, 'g', 'a \'\\n\\351b', `${here}/back`);
