@@ -75,10 +75,11 @@ test('the friend\'s step 3: a meeting point asks for the word; a bad word stays,
 });
 
 test('the helper\'s step 3: s asks for a server; a bad one stays with the problem; one typed turns the meeting point on, empty turns it off', () => {
-  let { s } = run({ ...initialState({ role: 'helper' }), step: 3 }, [lineToEvent({ ...initialState({ role: 'helper' }), step: 3 }, 's')!]);
+  // A helper who has said the name friends see (else step 3 asks for it first).
+  let { s } = run({ ...initialState({ role: 'helper', helperName: 'Alex' }), step: 3 }, [lineToEvent({ ...initialState({ role: 'helper', helperName: 'Alex' }), step: 3 }, 's')!]);
   assert.equal(s.viaEditing, true);
   assert.equal(screenFor(s, ctx).input, 'Server: ');
-  assert.deepEqual(keyToEvent({ ...initialState({ role: 'helper' }), step: 3 }, { typed: '', selected: 0 }, { name: 's', ch: 's' }).event, { type: 'editVia' });
+  assert.deepEqual(keyToEvent({ ...initialState({ role: 'helper', helperName: 'Alex' }), step: 3 }, { typed: '', selected: 0 }, { name: 's', ch: 's' }).event, { type: 'editVia' });
   ({ s } = run(s, [lineToEvent(s, 'alex@bad host')!]));
   assert.match(s.problem!.message, /is not a server remote-help can meet at/);
   assert.equal(s.viaEditing, true);
