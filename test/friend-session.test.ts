@@ -4,8 +4,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { PassThrough, Writable, Duplex } from 'node:stream';
-import { startFriendSession, type Clock, type EndReason, type SessionRecord } from '../src/session/friend-session';
+import { startFriendSession, type EndReason, type SessionRecord } from '../src/session/friend-session';
 import type { Pty } from '../src/session/pty';
+import { fakeClock } from './fake-clock';
 import { VirtualScreen } from '../src/session/screen';
 import { screenText, until } from './harness';
 
@@ -29,34 +30,6 @@ function fakePty() {
   return { pty, writes, sizes, typed: () => Buffer.concat(writes).toString('latin1'), emit: (d: string | Buffer) => onData(Buffer.from(d)), killed: () => killed, paused: () => paused };
 }
 
-/** Timers that only run when the test moves time on. */
-function fakeClock() {
-  let now = 1_000_000;
-  let seq = 0;
-  const timers = new Map<number, { at: number; fn: () => void; every: number | null }>();
-  const clock: Clock = {
-    now: () => now,
-    setTimeout: (fn, ms) => (timers.set(++seq, { at: now + ms, fn, every: null }), seq),
-    clearTimeout: (t) => timers.delete(t as number),
-    setInterval: (fn, ms) => (timers.set(++seq, { at: now + ms, fn, every: ms }), seq),
-    clearInterval: (t) => timers.delete(t as number),
-  };
-  const advance = (ms: number) => {
-    const end = now + ms;
-    for (;;) {
-      let next: [number, { at: number; fn: () => void; every: number | null }] | null = null;
-      for (const e of timers) if (e[1].at <= end && (!next || e[1].at < next[1].at)) next = e;
-      if (!next) break;
-      const [id, t] = next;
-      now = t.at;
-      if (t.every) t.at += t.every;
-      else timers.delete(id);
-      t.fn();
-    }
-    now = end;
-  };
-  return { clock, advance };
-}
 
 /** A helper's shell channel that holds what it is given until `drainAll()` lets it through. */
 class HelperChannel extends Duplex {

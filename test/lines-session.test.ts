@@ -6,38 +6,12 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Duplex, PassThrough, Writable } from 'node:stream';
 import { friendLines } from '../src/session/friend-lines';
-import { startFriendSession, type Clock, type EndReason } from '../src/session/friend-session';
+import { startFriendSession, type EndReason } from '../src/session/friend-session';
 import { startHelperLines } from '../src/session/helper-lines';
 import type { HelperStatus } from '../src/session/helper-console';
 import type { Pty } from '../src/session/pty';
+import { fakeClock } from './fake-clock';
 
-/** Timers that only run when the test moves time on. */
-function fakeClock() {
-  let now = 1_000_000;
-  let seq = 0;
-  const timers = new Map<number, { at: number; fn: () => void; every: number | null }>();
-  const clock: Clock = {
-    now: () => now,
-    setTimeout: (fn, ms) => (timers.set(++seq, { at: now + ms, fn, every: null }), seq),
-    clearTimeout: (t) => timers.delete(t as number),
-    setInterval: (fn, ms) => (timers.set(++seq, { at: now + ms, fn, every: ms }), seq),
-    clearInterval: (t) => timers.delete(t as number),
-  };
-  const advance = (ms: number) => {
-    const end = now + ms;
-    for (;;) {
-      const next = [...timers].filter(([, t]) => t.at <= end).sort((a, b) => a[1].at - b[1].at)[0];
-      if (!next) break;
-      const [id, t] = next;
-      now = t.at;
-      if (t.every) t.at += t.every;
-      else timers.delete(id);
-      t.fn();
-    }
-    now = end;
-  };
-  return { clock, advance };
-}
 
 /** A channel that keeps what it is sent and can be fed lines. */
 class Channel extends Duplex {

@@ -11,7 +11,7 @@ import { HelpError } from '../errors';
 import { fingerprint, identityFromSeed, type IdentityKey } from '../net/identity';
 import { opensshEd25519 } from '../net/keys';
 import { checkName } from '../net/messages';
-import { memoryDir } from './memory';
+import { memoryDir, readOwnFile } from './memory';
 
 export const IDENTITY_FILE = 'helper-identity';
 
@@ -56,20 +56,14 @@ export function identityStore(dir: string = memoryDir()): IdentityStore {
     return { key, name, fingerprint: fingerprint(key.publicBlob), note };
   };
   const read = (): { seed: Buffer; name: string } | null => {
-    let text: string;
-    let st: fs.Stats;
+    let read: ReturnType<typeof readOwnFile>;
     try {
-      const fd = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW);
-      try {
-        st = fs.fstatSync(fd);
-        text = fs.readFileSync(fd, 'utf8');
-      } finally {
-        fs.closeSync(fd);
-      }
+      read = readOwnFile(file);
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
       throw unusable(file, `it cannot be read (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
     }
+    if (!read) return null;
+    const { text, st } = read;
     const uid = process.getuid?.();
     if (uid !== undefined && st.uid !== uid) throw unusable(file, `it belongs to user ${st.uid}, not to you`);
     if (st.mode & 0o077) throw unusable(file, `other users of this computer can read or change it (mode ${(st.mode & 0o777).toString(8)})`);

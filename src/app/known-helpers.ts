@@ -6,7 +6,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { checkName } from '../net/messages';
 import type { Seen } from '../screens/wizard';
-import { memoryDir } from './memory';
+import { memoryDir, readOwnFile, unwritable } from './memory';
 
 export const HELPERS_FILE = 'helpers';
 /** Most helpers remembered: the ones seen longest ago go first. */
@@ -66,21 +66,15 @@ export function knownHelpers(dir: string = memoryDir()): KnownHelpers {
   const file = path.join(dir, HELPERS_FILE);
   /** The list, or why it is not used. */
   const load = (): { list: KnownHelper[]; refused: string | null } => {
-    let text: string;
-    let st: fs.Stats;
+    let read: ReturnType<typeof readOwnFile>;
     try {
-      const fd = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW);
-      try {
-        st = fs.fstatSync(fd);
-        text = fs.readFileSync(fd, 'utf8');
-      } finally {
-        fs.closeSync(fd);
-      }
+      read = readOwnFile(file);
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
-      if (code === 'ENOENT') return { list: [], refused: null };
       return { list: [], refused: `remote-help cannot read its list of helpers you know (${file}: ${code ?? String(err)}), so nobody is recognised.` };
     }
+    if (!read) return { list: [], refused: null };
+    const { text, st } = read;
     const uid = process.getuid?.();
     const unsafe = uid !== undefined && st.uid !== uid ? `it belongs to user ${st.uid}`
       : st.mode & 0o022 ? `other users can change it (mode ${(st.mode & 0o777).toString(8)})` : null;
@@ -103,14 +97,8 @@ export function knownHelpers(dir: string = memoryDir()): KnownHelpers {
   };
   /** Why nothing can be written here, in words; null when it can (as memory.ts asks). */
   const diskNote = (): string | null => {
-    try {
-      let d = dir;
-      while (!fs.existsSync(d)) d = path.dirname(d);
-      fs.accessSync(d, fs.constants.W_OK);
-      return null;
-    } catch (err) {
-      return cannot(err);
-    }
+    const err = unwritable(dir);
+    return err ? cannot(err) : null;
   };
   return {
     recall(id, name) {

@@ -19,18 +19,42 @@ export function memoryDir(env: NodeJS.ProcessEnv = process.env): string {
   return path.join(base, 'remote-help');
 }
 
+/** A file of ours, read without following a link, with what fstat says of it (owner, mode);
+ * null when it is not there. Any other failure is thrown. */
+export function readOwnFile(file: string): { text: string; st: fs.Stats } | null {
+  let fd: number;
+  try {
+    fd = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw err;
+  }
+  try {
+    return { st: fs.fstatSync(fd), text: fs.readFileSync(fd, 'utf8') };
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/** Why nothing can be written in `dir` (or the nearest folder above it that exists): the error,
+ * or null when it can. */
+export function unwritable(dir: string): unknown {
+  try {
+    let d = dir;
+    while (!fs.existsSync(d)) d = path.dirname(d);
+    fs.accessSync(d, fs.constants.W_OK);
+    return null;
+  } catch (err) {
+    return err;
+  }
+}
+
 export function fileMemory(dir: string = memoryDir()): Memory {
   const file = path.join(dir, 'last-helper');
   /** Why nothing can be written here, in words; null when it can. */
   const note = (): string | null => {
-    try {
-      let d = dir;
-      while (!fs.existsSync(d)) d = path.dirname(d);
-      fs.accessSync(d, fs.constants.W_OK);
-      return null;
-    } catch (err) {
-      return cannot(err);
-    }
+    const err = unwritable(dir);
+    return err ? cannot(err) : null;
   };
   const cannot = (err: unknown) => {
     const code = (err as NodeJS.ErrnoException).code;
