@@ -37,6 +37,8 @@ export interface Pair {
   /** when the helper saw the shell's prompt */
   readyAt: number;
   firstAccept: number;
+  /** What a side's events file holds so far. */
+  events(side: 'helper' | 'friend'): { event: string; [k: string]: unknown }[];
   end(): Promise<void>;
 }
 
@@ -72,6 +74,7 @@ export async function rhPair(link: Link | null = null): Promise<Pair> {
   const shellPid = Number(started.pid);
   return {
     friend, helper, shellPid, readyAt, firstAccept: proxy.firstAccept,
+    events: (side) => readEvents(side === 'helper' ? hEvents : fEvents),
     async end() {
       helper.signal('SIGCONT');
       if (!friend.exitedAt) friend.write(HOTKEY);

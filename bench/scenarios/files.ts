@@ -8,7 +8,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { C, ROUNDS } from '../options';
-import { now, tempDir } from '../processes';
+import { now, tempDir, until } from '../processes';
 import { record } from '../results';
 import { alternate, SHELL_HOME, withPair, type Pair, type Scenario } from '../sessions';
 import type { Sshd } from '../sshd';
@@ -31,20 +31,24 @@ async function scp(sshd: Sshd, from: string, to: string): Promise<number> {
   return now() - t0;
 }
 
-/** Seconds for one copy through the shell, `way` as the helper types it. */
+/** Milliseconds for one copy through the shell, `way` as the helper types it: until the helper's
+ * events log says it ended (its status line is painted as changes, so the screen is no place to
+ * wait for words). */
 async function copy(p: Pair, way: 's' | 'g', from: string, to: string): Promise<number> {
-  p.helper.mark();
-  p.friend.mark();
+  const ended = () => p.events('helper').filter((e) => e.event === 'file-copy');
+  const asked = () => p.events('friend').filter((e) => e.event === 'file-asked').length;
+  const [before, askedBefore] = [ended().length, asked()];
   const t0 = now();
   p.helper.write(`\r~${way}`);
   p.helper.write(`${from}\r`);
   p.helper.write(`${to}\r`);
   if (way === 'g') {
-    await p.friend.waitFor('Press y or n', 60_000);
+    await until('the friend to be asked', () => asked() > askedBefore, 60_000, 2);
     p.friend.write('y');
   }
-  const t1 = await p.helper.waitFor(way === 's' ? /Sent \S+ \(/ : /Fetched \S+ \(/, 600_000);
-  return t1 - t0;
+  const last = await until('the copy to end', () => ended()[before], 600_000, 2);
+  if (!last.ok) throw new Error(`the copy failed: ${String(last.text)}`);
+  return now() - t0;
 }
 
 export const files: Scenario = {
