@@ -203,5 +203,5 @@ test('the friend\'s transcript marks each copy with its name, size and SHA-256, 
   assert.ok(marks.some((m) => m.includes(`file sent by the helper: ${friendHome(friend)}/all-bytes.bin (256 bytes, SHA-256 ${digest})`)), JSON.stringify(marks));
   assert.ok(marks.some((m) => m === `file copied by the helper from this computer: all-bytes.bin (256 bytes, SHA-256 ${digest})`), JSON.stringify(marks));
   const typed = events.filter((e) => e[1] === 'i').map((e) => e[2]).join('');
-  assert.ok(typed.includes(`#${ALL_BYTES.toString('base64').slice(0, 76)}`), 'the data as typed');
+  assert.ok(typed.includes(`#${ALL_BYTES.toString('base64')}`), 'the data as typed');
 });

@@ -13,8 +13,10 @@
 
 /** What starts every line the copy's commands print. */
 export const MARK = 'remote-help-file';
-/** Characters of base64 on one typed or printed line. */
-export const LINE_CHARS = 76;
+/** Characters of base64 on one typed line: long lines mean fewer reads for the receiving command
+ * (a terminal in canonical mode hands over one line per read), and well below the 4095 bytes a
+ * Linux terminal keeps of one line. Printed lines (a fetch) are as long. */
+export const LINE_CHARS = 2048;
 
 export interface ToolSet {
   gzip: boolean;
@@ -97,7 +99,7 @@ export function dataLines(data: Buffer): string[] {
  * (the helper is asked, and the command typed again without it). The data are read twice (once for the SHA-256): a file
  * that changes meanwhile fails the check instead of arriving half old, half new. */
 export function fetchCommand(id: string, from: Buffer, tools: ToolSet, limit: number | null): string {
-  const pack = tools.gzip ? 'gzip -1c | base64' : 'base64';
+  const pack = `${tools.gzip ? 'gzip -1c | ' : ''}base64 -w ${LINE_CHARS}`;
   const kind = tools.gzip ? 'gzip' : 'plain';
   const dir = tools.tar
     ? `if test -d "$f"; then src() { tar -C "$(dirname -- "$f")" -cf - -- "$(basename -- "$f")"; }; k=dir; s=$(src | wc -c)`
@@ -162,9 +164,14 @@ export class Lines {
   push(data: Buffer, each: (line: Buffer, overlong: boolean) => void): void {
     let from = 0;
     for (let nl = data.indexOf(0x0a); nl >= 0; nl = data.indexOf(0x0a, from)) {
-      this.keep(data.subarray(from, nl));
-      const line = this.part.length === 1 ? this.part[0] : Buffer.concat(this.part);
-      const overlong = this.overlong;
+      let line: Buffer;
+      let overlong = nl - from > this.max;
+      if (this.part.length === 0) line = data.subarray(from, Math.min(nl, from + this.max)); // a whole line: no copy
+      else {
+        this.keep(data.subarray(from, nl));
+        line = this.part.length === 1 ? this.part[0] : Buffer.concat(this.part);
+        overlong = this.overlong;
+      }
       this.part = [];
       this.held = 0;
       this.overlong = false;

@@ -47,8 +47,9 @@ export interface HelperFiles {
   stop(): void;
 }
 
-/** Bytes typed ahead of the shell's echo at most. */
+/** Bytes typed ahead of the shell's echo at most, and at most in one write. */
 const WINDOW = 32 * 1024;
+const BATCH = 8 * 1024;
 const ANSWER_MS = 20_000;
 /** A fetch waits this long for the friend's y or n. */
 const FRIEND_ANSWER_MS = 100_000;
@@ -155,11 +156,15 @@ export function helperFiles(o: HelperFilesOptions): HelperFiles {
     if (go.word === 'failed') throw new Stopped(lastWords(go));
     r.progress = { done: 0, total: data.length, since: o.clock.now() };
     let percent = -1;
-    for (const [i, line] of lines.entries()) {
-      while (r.typed - r.echoed > WINDOW && !r.stopped) await new Promise<void>((resolve) => (r.onEcho = resolve));
-      type(r, line);
-      r.progress.done = Math.round((data.length * (i + 1)) / lines.length);
-      const now = Math.floor((100 * (i + 1)) / lines.length);
+    // Typed in batches of whole lines, as much as the window has room for (one SSH packet each,
+    // not one a line).
+    for (let i = 0; i < lines.length;) {
+      while (r.typed - r.echoed > WINDOW - BATCH && !r.stopped) await new Promise<void>((resolve) => (r.onEcho = resolve));
+      let batch = '';
+      for (; i < lines.length && batch.length < BATCH; i++) batch += lines[i];
+      type(r, batch);
+      r.progress.done = Math.round((data.length * i) / lines.length);
+      const now = Math.floor((100 * i) / lines.length);
       if (now !== percent) {
         percent = now;
         o.tell({ t: 'file', id: r.id, percent });
