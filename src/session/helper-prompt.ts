@@ -56,6 +56,19 @@ export class PromptInput {
   }
 }
 
+const PATH_HINT = '\\n \\xHH for odd bytes';
+
+/** The two paths of a copy, asked one after the other: where from (required) and where to
+ * (Enter: the default). `then(null, ...)`: cancelled or nothing typed. */
+export function askPaths(way: 'send' | 'fetch', ask: (p: Prompt) => void, then: (from: Buffer | null, to: Buffer | null) => void): void {
+  const from = way === 'send' ? 'Send which file from here?' : 'Fetch which file or folder from your friend\'s computer?';
+  const to = way === 'send' ? 'To where on their computer? (Enter: their shell\'s folder)' : 'Save where here? (Enter: this folder, same name)';
+  ask({ label: [`${from} (${PATH_HINT}) `, `${from} `], max: 4096, done: (a) => {
+    if (!a?.length) return then(null, null);
+    ask({ label: [`${to} `], max: 4096, done: (b) => (b === null ? then(null, null) : then(typedPath(a), b.length ? typedPath(b) : null)) });
+  } });
+}
+
 /** A path typed at a prompt, with C-style escapes for what a keyboard cannot type: \n, \t, \\,
  * \xHH and \NNN (octal) stand for those bytes. */
 export function typedPath(typed: Buffer): Buffer {

@@ -11,7 +11,7 @@ import { realClock, type Clock } from './clock';
 import { escapeState, scanEscape, type EscapeCommand } from './escape';
 import { paintedHelperConsole, type HelperConsoleKind, type HelperTerminal } from './helper-console';
 import { helperFiles } from './helper-files';
-import { PromptInput, typedPath, type Prompt } from './helper-prompt';
+import { askPaths, PromptInput, type Prompt } from './helper-prompt';
 import { MESSAGE_PROMPT, type HelperView } from './helper-status';
 import { initialHelper, stepHelper, type HelperEffect, type HelperEnd, type HelperEvent, type HelperRules, type HelperState } from './helper-machine';
 
@@ -71,7 +71,6 @@ const ACK_EVERY = 16 * 1024;
 /** Room for MAX_MESSAGE characters of up to 4 bytes; the friend's side cuts to MAX_MESSAGE. */
 const MAX_MESSAGE_BYTES = 4 * MAX_MESSAGE;
 const HELP = 'After Enter: ~. leave ~m message ~s send ~g fetch ~r redraw';
-const PATH_HINT = '\\n \\xHH for odd bytes';
 
 export function startHelperSession(o: HelperSessionOptions): HelperSession {
   const clock = o.clock ?? realClock;
@@ -186,15 +185,7 @@ export function startHelperSession(o: HelperSessionOptions): HelperSession {
     if (!conn?.control) return note(c === 'message' ? 'Messages are not available on this link.' : 'Copying files is not available on this link.');
     if (c === 'message') return ask({ label: MESSAGE_PROMPT, max: MAX_MESSAGE_BYTES, done: message });
     if (files.busy()) return note('A copy is on its way already: wait for it to end (Ctrl-C stops it).');
-    const local = c === 'send' ? 'Send which file from here?' : 'Fetch which file or folder from your friend\'s computer?';
-    const there = c === 'send' ? 'To where on their computer? (Enter: their shell\'s folder)' : 'Save where here? (Enter: this folder, same name)';
-    ask({ label: [`${local} (${PATH_HINT}) `, `${local} `], max: 4096, done: (from) => {
-      if (!from?.length) return note('Nothing copied.');
-      ask({ label: [`${there} `], max: 4096, done: (to) => {
-        if (to === null) return note('Nothing copied.');
-        files.start(c, typedPath(from), to.length ? typedPath(to) : null);
-      } });
-    } });
+    askPaths(c, ask, (from, to) => (from ? files.start(c, from, to) : note('Nothing copied.')));
   }
 
   /** The line typed after ~m: sent as the friend's status line message. */
