@@ -25,6 +25,12 @@ export const basename = (p: Buffer): Buffer => {
   return p.subarray(slash + 1, end);
 };
 
+/** What the helper reads when the shell stopped or failed a copy. */
+export function lastWords(m: Extract<FileLine, { word: 'stopped' | 'failed' }>): string {
+  return m.word === 'stopped' ? 'The copy was stopped in the shell (Ctrl-C); nothing was left half written.'
+    : `The copy failed on your friend's computer (${m.why}); nothing was left half written.`;
+}
+
 export function statOf(p: Buffer): fs.Stats {
   try {
     return fs.statSync(p);

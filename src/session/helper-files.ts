@@ -11,7 +11,7 @@ import * as path from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import type { FileToFriend, FileToHelper, FileWay } from '../net/control';
 import type { Clock } from './clock';
-import { basename, save, showPath, size, statOf, Stopped } from './files-local';
+import { basename, lastWords, save, showPath, size, statOf, Stopped } from './files-local';
 import { dataLines, fetchCommand, Lines, MARK, parseFileLine, probeCommand, sendCommand, type FileLine, type ToolSet } from './files-script';
 
 export interface HelperFilesOptions {
@@ -58,18 +58,12 @@ const PROBE_MS = 10_000;
 const QUIET_MS = 30_000;
 const BASE64_LINE = /^[A-Za-z0-9+/]*={0,2}$/;
 
-/** What the helper reads when the shell stopped or failed a copy. */
-function lastWords(m: Extract<FileLine, { word: 'stopped' | 'failed' }>): string {
-  return m.word === 'stopped' ? 'The copy was stopped in the shell (Ctrl-C); nothing was left half written.'
-    : `The copy failed on your friend's computer (${m.why}); nothing was left half written.`;
-}
-
 interface Run {
   id: string;
   way: FileWay;
   name: string;
   /** What the friend's program and shell say next, waited for. */
-  waiting: { want(m: FileToHelper | FileLine): boolean; resolve(v: FileToHelper | FileLine): void; reject(e: Error): void; timer: unknown } | null;
+  waiting: { want(m: FileToHelper | FileLine): boolean; resolve(v: FileToHelper | FileLine): void; reject(e: Error): void; timer: unknown; ms: number; late: string } | null;
   stopped: string | null;
   progress: { done: number; total: number | null; since: number };
   echoed: number;
@@ -102,8 +96,17 @@ export function helperFiles(o: HelperFilesOptions): HelperFiles {
     new Promise<T>((resolve, reject) => {
       if (r.stopped) return reject(new Stopped(r.stopped));
       const timer = o.clock.setTimeout(() => cancel(r, late), ms);
-      r.waiting = { want, resolve: resolve as (v: FileToHelper | FileLine) => void, reject, timer };
+      r.waiting = { want, resolve: resolve as (v: FileToHelper | FileLine) => void, reject, timer, ms, late };
     });
+
+  /** Data arrived: what is waited for may take its time again (a wait is for silence, not for
+   * the whole of a long copy). */
+  const touch = (r: Run) => {
+    const w = r.waiting;
+    if (!w) return;
+    o.clock.clearTimeout(w.timer);
+    w.timer = o.clock.setTimeout(() => cancel(r, w.late), w.ms);
+  };
 
   const offer = (r: Run, m: FileToHelper | FileLine) => {
     const w = r.waiting;
@@ -114,6 +117,15 @@ export function helperFiles(o: HelperFilesOptions): HelperFiles {
     o.clock.clearTimeout(w.timer);
     w.resolve(m);
   };
+
+  /** More of the shell's echo, or silence for QUIET_MS (then the copy is stopped). */
+  const echo = (r: Run) => new Promise<void>((resolve) => {
+    const timer = o.clock.setTimeout(() => cancel(r, 'The shell stopped taking what is typed (is it still there?). Nothing more is typed.'), QUIET_MS);
+    r.onEcho = () => {
+      o.clock.clearTimeout(timer);
+      resolve();
+    };
+  });
 
   const type = (r: Run, text: string) => {
     if (r.stopped) throw new Stopped(r.stopped);
@@ -159,7 +171,7 @@ export function helperFiles(o: HelperFilesOptions): HelperFiles {
     // Typed in batches of whole lines, as much as the window has room for (one SSH packet each,
     // not one a line).
     for (let i = 0; i < lines.length;) {
-      while (r.typed - r.echoed > WINDOW - BATCH && !r.stopped) await new Promise<void>((resolve) => (r.onEcho = resolve));
+      while (r.typed - r.echoed > WINDOW - BATCH && !r.stopped) await echo(r);
       let batch = '';
       for (; i < lines.length && batch.length < BATCH; i++) batch += lines[i];
       type(r, batch);
@@ -221,6 +233,7 @@ export function helperFiles(o: HelperFilesOptions): HelperFiles {
     if (!BASE64_LINE.test(text)) return cancel(r, 'Something else was printed in the middle of the copy, so it cannot be trusted. Nothing was saved; try again.');
     const bytes = Buffer.from(text, 'base64');
     r.data.push(bytes);
+    touch(r);
     r.progress.done += r.begin?.gzip ? 0 : bytes.length;
     o.dirty();
   }
