@@ -13,6 +13,7 @@ const SCENARIOS = [
   'memory_friend_idle', 'memory_helper_idle', 'memory_friend_bulk', 'memory_helper_bulk',
   'connect', 'first_screen', 'kill_flood', 'ctrlc_flood_reading', 'ctrlc_flood_stalled',
   'poor_echo_p50', 'poor_ctrlc_flood', 'poor_connect', 'poor_connect_round_trips', 'poor_reconnect',
+  'poor_reconnect_round_trips',
   'file_send_vs_scp', 'file_fetch_vs_scp',
 ];
 
