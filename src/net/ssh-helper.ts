@@ -102,6 +102,9 @@ export function connectHelper(stream: Duplex, o: HelperClientOptions): Promise<H
       sock: stream as never,
       username: o.user,
       privateKey: o.privateKey,
+      // Straight to the verified key: ssh2 would first try "none", a round trip the friend's side
+      // always refuses.
+      authHandler: ['publickey'],
       readyTimeout: o.readyTimeoutMs,
       // A link that died without a word (a cable pulled) is noticed in about 15 s.
       keepaliveInterval: 5000,
