@@ -4,8 +4,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { sessionProcesses } from '../src/session/processes';
 import { PROFILE } from './options';
-import { BIN, comm, killBottomUp, sleep, tempDir, until } from './processes';
-import { startProxy, type Link } from './proxy';
+import { BIN, comm, killBottomUp, now, sleep, tempDir, until } from './processes';
+import { startProxy, type Link, type Proxy } from './proxy';
 import type { Sshd } from './sshd';
 import { PROMPT, Term } from './term';
 
@@ -39,6 +39,9 @@ export interface Pair {
   firstAccept: number;
   /** What a side's events file holds so far. */
   events(side: 'helper' | 'friend'): { event: string; [k: string]: unknown }[];
+  /** The link between the two (cut() drops it) and its one-way trips when the prompt showed. */
+  proxy: Proxy;
+  readyLegs: number;
   end(): Promise<void>;
 }
 
@@ -61,19 +64,22 @@ export async function rhPair(link: Link | null = null): Promise<Pair> {
   const shown = await until('the code on the friend side', () => readEvents(fEvents).find((e) => e.event === 'code-shown'), 30_000, 2);
   await helper.waitFor('Type the five symbols', 30_000);
   helper.mark();
+  proxy.phone();
   helper.write(`${String(shown.code).toLowerCase()}\r`);
   await helper.waitFor('Ask your friend to press y', 30_000);
   helper.mark();
+  proxy.phone();
   friend.write('y\r');
   const banner = 'To leave: press Enter, then type ~.';
   await helper.waitFor(banner, 30_000);
   const i = helper.tail.lastIndexOf(banner);
   helper.tail = helper.tail.slice(i + banner.length);
   const readyAt = await helper.waitFor(PROMPT, 30_000);
+  const readyLegs = proxy.legs();
   const started = await until('session-started', () => readEvents(fEvents).find((e) => e.event === 'session-started'), 10_000, 5);
   const shellPid = Number(started.pid);
   return {
-    friend, helper, shellPid, readyAt, firstAccept: proxy.firstAccept,
+    friend, helper, shellPid, readyAt, firstAccept: proxy.firstAccept, proxy, readyLegs,
     events: (side) => readEvents(side === 'helper' ? hEvents : fEvents),
     async end() {
       helper.signal('SIGCONT');
@@ -96,8 +102,12 @@ export async function rhPair(link: Link | null = null): Promise<Pair> {
 
 export interface SshSession {
   client: Term;
+  /** when `ssh` was started */
+  startedAt: number;
   readyAt: number;
   firstAccept: number;
+  /** one-way trips through the proxy when the prompt showed (poor links only) */
+  readyLegs: number;
   /** sshd's processes for this connection (not the shell) */
   serverPids(): number[];
   end(): Promise<void>;
@@ -106,11 +116,13 @@ export interface SshSession {
 export async function sshSession(sshd: Sshd, link: Link | null = null): Promise<SshSession> {
   const before = new Set(sshd.processes());
   const proxy = await startProxy(sshd.port, link);
+  const startedAt = now();
   const client = new Term('ssh', 'ssh', sshd.sshArgs(proxy.port), { env: SHELL_ENV });
   const readyAt = await client.waitFor(PROMPT, 30_000);
+  const readyLegs = proxy.legs();
   const mine = sshd.processes().filter((p) => !before.has(p));
   return {
-    client, readyAt, firstAccept: proxy.firstAccept,
+    client, startedAt, readyAt, firstAccept: proxy.firstAccept, readyLegs,
     serverPids: () => mine.filter((p) => /^sshd/.test(comm(p))),
     async end() {
       client.kill();

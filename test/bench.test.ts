@@ -12,7 +12,9 @@ const SCENARIOS = [
   'echo_p50', 'echo_p99', 'bulk_vs_openssh', 'bulk_vs_local_pty',
   'memory_friend_idle', 'memory_helper_idle', 'memory_friend_bulk', 'memory_helper_bulk',
   'connect', 'first_screen', 'kill_flood', 'ctrlc_flood_reading', 'ctrlc_flood_stalled',
-  'poor_echo_p50', 'poor_ctrlc_flood', 'file_send_vs_scp', 'file_fetch_vs_scp',
+  'poor_echo_p50', 'poor_ctrlc_flood', 'poor_connect', 'poor_connect_round_trips', 'poor_reconnect',
+  'poor_reconnect_round_trips',
+  'file_send_vs_scp', 'file_fetch_vs_scp',
 ];
 
 const haveOpenSsh = fs.existsSync('/usr/sbin/sshd') && spawnSync('ssh', ['-V'], { stdio: 'ignore' }).status === 0;

@@ -5,6 +5,7 @@ import { connect, firstScreen } from './connect';
 import { echo } from './echo';
 import { files } from './files';
 import { ctrlcFlood, killFlood } from './flood';
+import { poorConnect } from './poor-connect';
 import { poorLink } from './poor-link';
 
-export const scenarios: Scenario[] = [echo, bulk, connect, firstScreen, killFlood, ctrlcFlood, poorLink, files];
+export const scenarios: Scenario[] = [echo, bulk, connect, firstScreen, killFlood, ctrlcFlood, poorLink, poorConnect, files];

@@ -61,34 +61,50 @@ export function connectHelper(stream: Duplex, o: HelperClientOptions): Promise<H
       }
     });
     client.on('ready', () => {
-      // The control channel first: the friend's side allows no session after the shell.
-      client.subsys(CONTROL_SUBSYSTEM, (cerr, control) => {
-        client.shell({ term: o.term, cols: o.cols, rows: o.rows }, (err, channel) => {
-          if (settled) return;
-          settled = true;
-          if (err) {
+      // Both channels are opened at once, not one after the other: on a slow link each reply
+      // waited for is a round trip (opening the control channel, starting its subsystem, opening
+      // the shell's, its pty: four before, two now). The control channel's open is sent first,
+      // and each channel's requests follow its confirmation, so the friend's side still sees the
+      // control channel before the shell (it allows no session after the shell).
+      let control: ClientChannel | null | undefined; // undefined: no answer yet
+      let shell: { err: Error | undefined; channel: ClientChannel } | null = null;
+      const both = () => {
+        if (control === undefined || !shell || settled) return;
+        settled = true;
+        const { err, channel } = shell;
+        if (err) {
+          client.end();
+          return reject(failure(cleanText(err.message, 160)));
+        }
+        resolve({
+          channel,
+          control,
+          resize: (cols, rows) => channel.setWindow(rows, cols, 0, 0),
+          forward: (port) => new Promise((res, rej) => client.forwardOut('127.0.0.1', 0, '127.0.0.1', port, (e, ch) => (e ? rej(e) : res(ch)))),
+          close: () => {
             client.end();
-            return reject(failure(cleanText(err.message, 160)));
-          }
-          resolve({
-            channel,
-            control: cerr ? null : control,
-            resize: (cols, rows) => channel.setWindow(rows, cols, 0, 0),
-            forward: (port) => new Promise((res, rej) => client.forwardOut('127.0.0.1', 0, '127.0.0.1', port, (e, ch) => (e ? rej(e) : res(ch)))),
-            close: () => {
-              client.end();
-              stream.destroy();
-            },
-            end: (theyCloseFirst) => (ending ??= linger(stream, () => client.end(), theyCloseFirst)),
-            onClose: (cb) => closeCbs.push(cb),
-          });
+            stream.destroy();
+          },
+          end: (theyCloseFirst) => (ending ??= linger(stream, () => client.end(), theyCloseFirst)),
+          onClose: (cb) => closeCbs.push(cb),
         });
+      };
+      client.subsys(CONTROL_SUBSYSTEM, (cerr, c) => {
+        control = cerr ? null : c;
+        both();
+      });
+      client.shell({ term: o.term, cols: o.cols, rows: o.rows }, (err, channel) => {
+        shell = { err, channel };
+        both();
       });
     });
     client.connect({
       sock: stream as never,
       username: o.user,
       privateKey: o.privateKey,
+      // Straight to the verified key: ssh2 would first try "none", a round trip the friend's side
+      // always refuses.
+      authHandler: ['publickey'],
       readyTimeout: o.readyTimeoutMs,
       // A link that died without a word (a cable pulled) is noticed in about 15 s.
       keepaliveInterval: 5000,
